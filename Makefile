@@ -1,0 +1,34 @@
+# KaaS Sandbox. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+GO ?= go
+GOFLAGS ?= -buildvcs=false
+export GOFLAGS
+BIN := $(CURDIR)/bin
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
+
+.PHONY: setup
+setup: ## Make this host ready: Docker engine, the kaas-runc runtime, dockerd running.
+	@hack/setup-host.sh
+
+.PHONY: build
+build: ## Build the project's binaries into ./bin.
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+.PHONY: fmt-check
+fmt-check: ## Fail when gofmt would change a file.
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$out" ]]; then echo "gofmt would change:"; echo "$$out"; echo "run: gofmt -w ."; exit 1; fi
+
+.PHONY: vet
+vet: ## go vet every package.
+	$(GO) vet ./...
+
+.PHONY: unit
+unit: ## Unit tests, with the race detector.
+	$(GO) test -race -count=1 ./...
+
+.PHONY: test
+test: fmt-check vet unit ## Everything CI runs before e2e: gofmt, go vet, unit and envtest tests.
