@@ -20,7 +20,7 @@ import (
 func newServeCommand() *cobra.Command {
 	var (
 		listen, data, backend, cloudsYAML, publicURL, logLevel string
-		cfg                                                   cloud.Config
+		cfg                                                    cloud.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
