@@ -75,6 +75,11 @@ func (tx *Tx) Emit(e Event) { tx.events = append(tx.events, e) }
 // AfterCommit registers fn to run once the update has been committed (e.g. to wake a worker).
 func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
+// OnRollback registers fn to run if the update fails and its changes are undone, so that
+// in-memory indexes kept beside the tables (e.g. Neutron's IP allocations) can be undone too.
+// Undo functions run in reverse order of registration, still under the update's lock.
+func (tx *Tx) OnRollback(fn func()) { tx.undo = append(tx.undo, fn) }
+
 // Update runs fn as one atomic, serialised update. If fn returns an error, or the commit
 // fails, every change fn made is undone and the error is returned.
 func (db *DB) Update(fn func(tx *Tx) error) error {
