@@ -20,6 +20,7 @@ import (
 func newServeCommand() *cobra.Command {
 	var (
 		listen, data, backend, cloudsYAML, publicURL, logLevel string
+		timeScale                                              float64
 		cfg                                                    cloud.Config
 	)
 	cmd := &cobra.Command{
@@ -38,7 +39,10 @@ kept in --data, so later starts write the same file.`,
 			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			switch backend {
 			case "memory":
-				cfg.Timing = cloud.MemoryTiming
+				if timeScale < 0 {
+					return fmt.Errorf("--time-scale must be >= 0, got %g", timeScale)
+				}
+				cfg.Timing = cloud.MemoryTiming.Scaled(timeScale)
 			default:
 				return fmt.Errorf("--backend %q: only \"memory\" is available in this build (the docker backend is being built)", backend)
 			}
@@ -53,6 +57,7 @@ kept in --data, so later starts write the same file.`,
 	f.StringVar(&cloudsYAML, "clouds-yaml", "./clouds.yaml", "where to write clouds.yaml for the seeded users")
 	f.StringVar(&publicURL, "public-url", "", "base URL put into the service catalog (default: the address each client used)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.Float64Var(&timeScale, "time-scale", 1, "memory backend: multiply the simulated durations (server build 2s, load balancer 3s...) by this")
 	f.BoolVar(&cfg.Sync, "sync", false, "fsync every state change (survives host crashes, not only kill -9)")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of Keystone tokens")
 	f.IntVar(&cfg.Workers, "workers", 8, "asynchronous tasks run at once")

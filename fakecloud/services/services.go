@@ -138,3 +138,9 @@ type BareMetal interface {
 	// NodeFor returns the node held by instanceID.
 	NodeFor(instanceID string) (NodeInfo, bool)
 }
+
+// Scaled returns the timing with every duration multiplied by f.
+func (t Timing) Scaled(f float64) Timing {
+	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
+	return Timing{ServerBuild: s(t.ServerBuild), ServerDelete: s(t.ServerDelete), LoadBalancerBuild: s(t.LoadBalancerBuild), NodeDeploy: s(t.NodeDeploy), NodeClean: s(t.NodeClean)}
+}
