@@ -1,0 +1,303 @@
+package network
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"sync"
+
+	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
+	"github.com/kaas-sandbox/sandbox/fakecloud/store"
+)
+
+// maxScan bounds the addresses tried for one allocation (IPv6 pools are practically endless).
+const maxScan = 1 << 20
+
+// ipam is the in-memory allocation index: which port holds each address of each subnet, and
+// which MAC addresses are taken. It is rebuilt from the ports table on start, changed in the
+// same store update as the ports (every change registers its undo with tx.OnRollback), so it
+// never disagrees with the table and allocation never scans the ports.
+type ipam struct {
+	mu     sync.Mutex
+	held   map[string]map[netip.Addr]string // subnet id -> address -> port id
+	cursor map[string]netip.Addr            // subnet id -> the last address handed out
+	macs   map[string]string                // mac -> port id
+}
+
+func newIPAM() *ipam {
+	return &ipam{held: map[string]map[netip.Addr]string{}, cursor: map[string]netip.Addr{}, macs: map[string]string{}}
+}
+
+func (m *ipam) rebuild(ports []Port) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range ports {
+		m.macs[p.MACAddress] = p.ID
+		for _, ip := range p.FixedIPs {
+			if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
+				m.subnet(ip.SubnetID)[a] = p.ID
+			}
+		}
+	}
+}
+
+func (m *ipam) subnet(id string) map[netip.Addr]string {
+	h := m.held[id]
+	if h == nil {
+		h = map[netip.Addr]string{}
+		m.held[id] = h
+	}
+	return h
+}
+
+// holder returns the port holding addr on subnet.
+func (m *ipam) holder(subnetID string, addr netip.Addr) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id, ok := m.held[subnetID][addr]
+	return id, ok
+}
+
+// take records addr on subnet as held by port, as part of tx.
+func (m *ipam) take(tx *store.Tx, subnetID string, addr netip.Addr, portID string) {
+	m.mu.Lock()
+	h := m.subnet(subnetID)
+	prev, had := h[addr]
+	h[addr] = portID
+	m.mu.Unlock()
+	tx.OnRollback(func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if had {
+			m.subnet(subnetID)[addr] = prev
+		} else {
+			delete(m.subnet(subnetID), addr)
+		}
+	})
+}
+
+// release frees addr on subnet if portID holds it, as part of tx.
+func (m *ipam) release(tx *store.Tx, subnetID string, addr netip.Addr, portID string) {
+	m.mu.Lock()
+	h := m.held[subnetID]
+	if h == nil || h[addr] != portID {
+		m.mu.Unlock()
+		return
+	}
+	delete(h, addr)
+	m.mu.Unlock()
+	tx.OnRollback(func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.subnet(subnetID)[addr] = portID
+	})
+}
+
+// releasePort frees every address and the MAC of p, as part of tx.
+func (m *ipam) releasePort(tx *store.Tx, p Port) {
+	for _, ip := range p.FixedIPs {
+		if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
+			m.release(tx, ip.SubnetID, a, p.ID)
+		}
+	}
+	m.mu.Lock()
+	had := m.macs[p.MACAddress] == p.ID
+	if had {
+		delete(m.macs, p.MACAddress)
+	}
+	m.mu.Unlock()
+	if had {
+		tx.OnRollback(func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			m.macs[p.MACAddress] = p.ID
+		})
+	}
+}
+
+// dropSubnet forgets a deleted subnet, as part of tx.
+func (m *ipam) dropSubnet(tx *store.Tx, subnetID string) {
+	m.mu.Lock()
+	h, had := m.held[subnetID]
+	c, hadC := m.cursor[subnetID]
+	delete(m.held, subnetID)
+	delete(m.cursor, subnetID)
+	m.mu.Unlock()
+	tx.OnRollback(func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if had {
+			m.held[subnetID] = h
+		}
+		if hadC {
+			m.cursor[subnetID] = c
+		}
+	})
+}
+
+// count returns how many addresses of subnet are held.
+func (m *ipam) count(subnetID string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.held[subnetID])
+}
+
+// allocate finds a free address in sn's allocation pools, starting after the last one handed
+// out, and records it for portID. A full subnet is a 409 IpAddressGenerationFailure.
+func (m *ipam) allocate(tx *store.Tx, sn *Subnet, portID string) (netip.Addr, error) {
+	pools := make([][2]netip.Addr, 0, len(sn.AllocationPools))
+	for _, p := range sn.AllocationPools {
+		a, err1 := netip.ParseAddr(p.Start)
+		b, err2 := netip.ParseAddr(p.End)
+		if err1 == nil && err2 == nil {
+			pools = append(pools, [2]netip.Addr{a, b})
+		}
+	}
+	fail := httpapi.Errorf(http.StatusConflict, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", sn.NetworkID)
+	if len(pools) == 0 {
+		return netip.Addr{}, fail
+	}
+	m.mu.Lock()
+	h := m.subnet(sn.ID)
+	cur, hasCur := m.cursor[sn.ID]
+	// Find the pool holding the cursor, and start just after it.
+	pi, next := 0, pools[0][0]
+	if hasCur {
+		for i, p := range pools {
+			if cur.Compare(p[0]) >= 0 && cur.Compare(p[1]) <= 0 {
+				pi, next = i, cur.Next()
+				if !next.IsValid() || next.Compare(p[1]) > 0 {
+					pi = (i + 1) % len(pools)
+					next = pools[pi][0]
+				}
+				break
+			}
+		}
+	}
+	gw, _ := netip.ParseAddr(sn.GatewayIP)
+	var found netip.Addr
+	tried := 0
+	for visited := 0; visited <= len(pools) && tried < maxScan; {
+		p := pools[pi]
+		for a := next; a.IsValid() && a.Compare(p[1]) <= 0 && tried < maxScan; a = a.Next() {
+			tried++
+			if _, taken := h[a]; !taken && a != gw {
+				found = a
+				break
+			}
+		}
+		if found.IsValid() {
+			break
+		}
+		visited++
+		pi = (pi + 1) % len(pools)
+		next = pools[pi][0]
+	}
+	if !found.IsValid() {
+		m.mu.Unlock()
+		return netip.Addr{}, fail
+	}
+	prevCur := m.cursor[sn.ID]
+	m.cursor[sn.ID] = found
+	m.mu.Unlock()
+	tx.OnRollback(func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if hasCur {
+			m.cursor[sn.ID] = prevCur
+		} else {
+			delete(m.cursor, sn.ID)
+		}
+	})
+	m.take(tx, sn.ID, found, portID)
+	return found, nil
+}
+
+// newMAC picks an unused fa:16:3e:xx:xx:xx address and records it for portID.
+func (m *ipam) newMAC(tx *store.Tx, portID string) (string, error) {
+	for range 64 {
+		var b [3]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", fmt.Errorf("generating a MAC address: %w", err)
+		}
+		mac := fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
+		if m.takeMAC(tx, mac, portID) {
+			return mac, nil
+		}
+	}
+	return "", httpapi.Errorf(http.StatusConflict, "MacAddressGenerationFailure", "Unable to generate unique mac")
+}
+
+// takeMAC records mac for portID unless another port has it.
+func (m *ipam) takeMAC(tx *store.Tx, mac, portID string) bool {
+	m.mu.Lock()
+	if owner, ok := m.macs[mac]; ok && owner != portID {
+		m.mu.Unlock()
+		return false
+	}
+	_, had := m.macs[mac]
+	m.macs[mac] = portID
+	m.mu.Unlock()
+	if !had {
+		tx.OnRollback(func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			delete(m.macs, mac)
+		})
+	}
+	return true
+}
+
+// cidrInfo is a parsed subnet prefix with its default gateway and pool.
+type cidrInfo struct {
+	prefix    netip.Prefix
+	firstHost netip.Addr
+	lastHost  netip.Addr
+}
+
+// parseCIDR checks that s is a network address with its prefix length (10.0.0.0/24, not
+// 10.0.0.1/24) of the given IP version (0: any) with room for at least one host.
+func parseCIDR(s string, version int) (cidrInfo, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return cidrInfo{}, httpapi.BadRequest("Invalid input for cidr. Reason: '%s' is not a valid IP subnet.", s)
+	}
+	if p.Masked() != p {
+		return cidrInfo{}, httpapi.BadRequest("Invalid input for cidr. Reason: '%s' isn't a recommended CIDR, '%s' is recommended.", s, p.Masked())
+	}
+	v := 4
+	if p.Addr().Is6() {
+		v = 6
+	}
+	if version != 0 && version != v {
+		return cidrInfo{}, httpapi.BadRequest("Cidr %s does not match ip_version %d", s, version)
+	}
+	if (v == 4 && p.Bits() > 30) || (v == 6 && p.Bits() > 126) {
+		return cidrInfo{}, httpapi.BadRequest("Invalid input for cidr. Reason: '%s' is too small to hold hosts.", s)
+	}
+	first := p.Addr().Next()
+	last := lastAddr(p)
+	if v == 4 {
+		last = last.Prev() // the broadcast address
+	}
+	return cidrInfo{prefix: p, firstHost: first, lastHost: last}, nil
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	bits := p.Bits()
+	for i := range b {
+		for j := 7; j >= 0; j-- {
+			if i*8+(7-j) >= bits {
+				b[i] |= 1 << j
+			}
+		}
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// overlaps reports whether two prefixes share an address.
+func overlaps(a, b netip.Prefix) bool { return a.Overlaps(b) }

@@ -1,0 +1,151 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kaas-sandbox/sandbox/fakecloud/services"
+	"github.com/kaas-sandbox/sandbox/fakecloud/store"
+	"github.com/kaas-sandbox/sandbox/fakecloud/tasks"
+)
+
+// Task kinds: each reconciles the backend with the stored state of one resource. The API has
+// already answered (Neutron is synchronous); the tasks make the change real and retry it
+// until the backend accepts it, across restarts. Every run reads the current state, so a
+// burst of changes to one resource converges whatever order the runs happen in.
+const (
+	taskNetworkSync  = "network.sync"
+	taskRouterSync   = "router.sync"
+	taskFIPSync      = "floatingip.sync"
+	taskPortSync     = "port.sync"
+	taskSecGroupSync = "security_group.sync"
+)
+
+type syncHandler struct {
+	s    *Service
+	kind string
+	run  func(ctx context.Context, id string) error
+}
+
+func (h syncHandler) Run(ctx context.Context, t tasks.Task) error {
+	err := h.run(ctx, t.ResourceID)
+	if err != nil && services.IsPermanent(err) {
+		_ = h.s.env.DB.Record(store.Event{Service: "network", Kind: strings.Split(h.kind, ".")[0], ID: t.ResourceID, Project: t.Project,
+			Action: "backend-error", Detail: err.Error(), Severity: "error"})
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", h.kind, t.ResourceID, err)
+	}
+	return nil
+}
+
+func (h syncHandler) Fail(_ context.Context, t tasks.Task, reason string) error {
+	return h.s.env.DB.Record(store.Event{Service: "network", Kind: strings.Split(h.kind, ".")[0], ID: t.ResourceID, Project: t.Project,
+		Action: "backend-error", Detail: reason, Severity: "error"})
+}
+
+func (s *Service) registerTasks() {
+	s.env.Tasks.Register(taskNetworkSync, syncHandler{s, taskNetworkSync, s.syncNetwork})
+	s.env.Tasks.Register(taskRouterSync, syncHandler{s, taskRouterSync, s.syncRouter})
+	s.env.Tasks.Register(taskFIPSync, syncHandler{s, taskFIPSync, s.syncFloatingIP})
+	s.env.Tasks.Register(taskPortSync, syncHandler{s, taskPortSync, s.syncPort})
+	s.env.Tasks.Register(taskSecGroupSync, syncHandler{s, taskSecGroupSync, s.syncSecurityGroup})
+}
+
+// reconcile enqueues a sync of one resource as part of tx.
+func (s *Service) reconcile(tx *store.Tx, kind, id, project string) error {
+	if s.env.Tasks == nil {
+		return nil
+	}
+	if _, err := s.env.Tasks.Enqueue(tx, kind, id, project, 0, nil); err != nil {
+		return fmt.Errorf("enqueueing %s of %s: %w", kind, id, err)
+	}
+	return nil
+}
+
+func (s *Service) syncNetwork(ctx context.Context, id string) error {
+	n, ok := s.networks.Get(id)
+	if !ok {
+		return s.backend.DeleteNetwork(ctx, id)
+	}
+	spec := NetworkSpec{ID: n.ID, Name: n.Name, Project: n.Project, MTU: n.MTU, External: n.External}
+	for _, sn := range s.subnets.List(func(_ string, v *Subnet) bool { return v.NetworkID == id }) {
+		spec.Subnets = append(spec.Subnets, SubnetSpec{ID: sn.ID, CIDR: sn.CIDR, GatewayIP: sn.GatewayIP})
+	}
+	return s.backend.EnsureNetwork(ctx, spec)
+}
+
+func (s *Service) syncRouter(ctx context.Context, id string) error {
+	rtr, ok := s.routers.Get(id)
+	if !ok {
+		return s.backend.DeleteRouter(ctx, id)
+	}
+	spec := RouterSpec{ID: rtr.ID, Project: rtr.Project, Routes: rtr.Routes}
+	for _, p := range s.routerInterfaces(id) {
+		for _, ip := range p.FixedIPs {
+			sn, _ := s.subnets.Get(ip.SubnetID)
+			spec.Interfaces = append(spec.Interfaces, RouterInterface{PortID: p.ID, NetworkID: p.NetworkID, SubnetID: ip.SubnetID,
+				CIDR: sn.CIDR, IPAddress: ip.IPAddress, MAC: p.MACAddress})
+		}
+	}
+	if g := rtr.Gateway; g != nil && len(g.ExternalFixedIPs) > 0 {
+		sn, _ := s.subnets.Get(g.ExternalFixedIPs[0].SubnetID)
+		spec.Gateway = &RouterGateway{NetworkID: g.NetworkID, SubnetID: sn.ID, CIDR: sn.CIDR,
+			IPAddress: g.ExternalFixedIPs[0].IPAddress, EnableSNAT: g.EnableSNAT}
+	}
+	return s.backend.EnsureRouter(ctx, spec)
+}
+
+func (s *Service) syncFloatingIP(ctx context.Context, id string) error {
+	f, ok := s.fips.Get(id)
+	if !ok || f.PortID == "" {
+		return s.backend.UnsetFloatingIP(ctx, id)
+	}
+	p, _ := s.ports.Get(f.PortID)
+	return s.backend.SetFloatingIP(ctx, FloatingIPSpec{ID: f.ID, FloatingIP: f.FloatingIP, FixedIP: f.FixedIP, PortID: f.PortID,
+		RouterID: f.RouterID, FloatingNetID: f.FloatingNetworkID, InternalNetID: p.NetworkID})
+}
+
+func (s *Service) syncPort(ctx context.Context, id string) error {
+	p, ok := s.ports.Get(id)
+	if !ok || p.DeviceID == "" {
+		return nil
+	}
+	spec := PortSecuritySpec{PortID: p.ID, NetworkID: p.NetworkID, DeviceID: p.DeviceID, MAC: p.MACAddress, FixedIPs: p.FixedIPs,
+		Enabled: p.PortSecurity, AllowedAddressPairs: p.AllowedAddressPairs}
+	if p.PortSecurity {
+		groups := map[string]bool{}
+		for _, g := range p.SecurityGroups {
+			groups[g] = true
+		}
+		spec.Rules = s.sgRules.List(func(_ string, r *SecurityGroupRule) bool { return groups[r.SecurityGroupID] })
+	}
+	return s.backend.SetPortSecurity(ctx, spec)
+}
+
+func (s *Service) syncSecurityGroup(ctx context.Context, id string) error {
+	ports := s.ports.List(func(_ string, p *Port) bool {
+		if p.DeviceID == "" {
+			return false
+		}
+		for _, g := range p.SecurityGroups {
+			if g == id {
+				return true
+			}
+		}
+		return false
+	})
+	for _, p := range ports {
+		if err := s.syncPort(ctx, p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// boundToDevice reports whether a port's security matters to the backend.
+func boundToDevice(p *Port) bool {
+	return p.DeviceID != "" && !strings.HasPrefix(p.DeviceOwner, "network:")
+}
