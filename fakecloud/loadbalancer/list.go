@@ -1,0 +1,234 @@
+package loadbalancer
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
+	"github.com/kaas-sandbox/sandbox/fakecloud/store"
+)
+
+// auxiliary query parameters are not filters (Octavia's PaginationHelper._auxiliary_arguments).
+var auxiliary = map[string]bool{
+	"limit": true, "marker": true, "sort": true, "sort_key": true, "sort_dir": true,
+	"fields": true, "page_reverse": true,
+	"tags": true, "tags-any": true, "not-tags": true, "not-tags-any": true,
+}
+
+// fields maps the filterable and sortable attributes of a resource to their string form.
+type fields[T any] map[string]func(*T) string
+
+func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05") }
+
+func fmtTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := fmtTime(*t)
+	return &s
+}
+
+func sortTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000") }
+
+func boolStr(b bool) string { return strconv.FormatBool(b) }
+
+type sortSpec struct {
+	key  string
+	desc bool
+}
+
+func parseSort(q map[string][]string, valid func(string) bool) ([]sortSpec, error) {
+	var out []sortSpec
+	checkDir := func(d string) (bool, error) {
+		switch strings.ToLower(d) {
+		case "", "asc":
+			return false, nil
+		case "desc":
+			return true, nil
+		}
+		return false, httpapi.Errorf(http.StatusBadRequest, "InvalidSortDirection", "Supplied sort direction '%s' is not valid.", strings.ToLower(d))
+	}
+	if s := first(q["sort"]); s != "" {
+		for _, kd := range strings.Split(s, ",") {
+			k, d, _ := strings.Cut(kd, ":")
+			desc, err := checkDir(d)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sortSpec{k, desc})
+		}
+	} else if s := first(q["sort_key"]); s != "" {
+		dirs := strings.Split(first(q["sort_dir"]), ",")
+		for i, k := range strings.Split(s, ",") {
+			d := ""
+			if i < len(dirs) {
+				d = dirs[i]
+			}
+			desc, err := checkDir(d)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sortSpec{k, desc})
+		}
+	}
+	for _, sp := range out {
+		if !valid(sp.key) {
+			return nil, httpapi.Errorf(http.StatusBadRequest, "InvalidSortKey", "Supplied sort key '%s' is not valid.", sp.key)
+		}
+	}
+	for _, k := range []string{"created_at", "id"} {
+		if !slices.ContainsFunc(out, func(sp sortSpec) bool { return sp.key == k }) {
+			out = append(out, sortSpec{key: k})
+		}
+	}
+	return out, nil
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// listRows returns one page of the rows of t that scope admits and the request's filters
+// match, and the page's links. It decodes only the rows of the page.
+func listRows[T any](r *http.Request, t *store.Table[T], fs fields[T], tags func(*T) []string, scope func(*T) bool) ([]T, []map[string]string, error) {
+	q := r.URL.Query()
+	type filter struct {
+		get  func(*T) string
+		vals []string
+	}
+	var filters []filter
+	for k, vals := range q {
+		if auxiliary[k] {
+			continue
+		}
+		get, ok := fs[k]
+		if !ok {
+			return nil, nil, httpapi.Errorf(http.StatusBadRequest, "InvalidFilterArgument", "One or more arguments are either duplicate or invalid")
+		}
+		filters = append(filters, filter{get, vals})
+	}
+	sorts, err := parseSort(q, func(k string) bool { _, ok := fs[k]; return ok })
+	if err != nil {
+		return nil, nil, err
+	}
+	limit := maxPageLimit
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, nil, httpapi.Errorf(http.StatusBadRequest, "InvalidLimit", "Supplied pagination limit '%s' is not valid.", s)
+		}
+		if n > 0 {
+			limit = min(n, maxPageLimit)
+		}
+	}
+	tf := httpapi.NewFilter(r)
+	type hit struct {
+		id   string
+		keys []string
+	}
+	var hits []hit
+	t.List(func(id string, v *T) bool {
+		if scope != nil && !scope(v) {
+			return false
+		}
+		for _, f := range filters {
+			got := f.get(v)
+			if !slices.ContainsFunc(f.vals, func(w string) bool { return strings.EqualFold(w, got) }) {
+				return false
+			}
+		}
+		if tags != nil && !tf.Tags(tags(v)) {
+			return false
+		}
+		keys := make([]string, len(sorts))
+		for i, sp := range sorts {
+			keys[i] = fs[sp.key](v)
+		}
+		hits = append(hits, hit{id, keys})
+		return false
+	})
+	slices.SortFunc(hits, func(a, b hit) int {
+		for i, sp := range sorts {
+			c := strings.Compare(a.keys[i], b.keys[i])
+			if sp.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	if m := q.Get("marker"); m != "" {
+		i := slices.IndexFunc(hits, func(h hit) bool { return h.id == m })
+		if i < 0 {
+			return nil, nil, httpapi.Errorf(http.StatusBadRequest, "InvalidMarker", "Supplied pagination marker '%s' is not valid.", m)
+		}
+		hits = hits[i+1:]
+	}
+	full := len(hits) > limit
+	if full {
+		hits = hits[:limit]
+	}
+	out := make([]T, 0, len(hits))
+	for _, h := range hits {
+		if v, ok := t.Get(h.id); ok {
+			out = append(out, v)
+		}
+	}
+	links := []map[string]string{}
+	if full && len(hits) > 0 {
+		links = httpapi.Links(r, hits[len(hits)-1].id)
+	}
+	return out, links, nil
+}
+
+// listScope decides which project's objects a list shows: for an admin all of them, or those
+// of the project_id asked; for anyone else their own (asking for another project is a 403, as
+// Octavia's policy answers). The project_id filter itself is applied by listRows.
+func listScope(r *http.Request) (project string, err error) {
+	p := httpapi.PrincipalFrom(r.Context())
+	if p == nil {
+		return "", errForbidden()
+	}
+	asked := r.URL.Query().Get("project_id")
+	if p.IsAdmin() {
+		return "", nil
+	}
+	if asked != "" && asked != p.ProjectID {
+		return "", errForbidden()
+	}
+	return p.ProjectID, nil
+}
+
+type idOnly struct {
+	ID string `json:"id"`
+}
+
+func idsOf(ids []string) []idOnly {
+	out := make([]idOnly, len(ids))
+	for i, id := range ids {
+		out[i] = idOnly{id}
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
