@@ -97,8 +97,10 @@ func (l *eventLog) append(evs []Event) {
 	}
 	l.mu.Lock()
 	l.recent = append(l.recent, evs...)
-	if over := len(l.recent) - l.kept; over > 0 {
-		l.recent = append([]Event(nil), l.recent[over:]...)
+	// Trim in batches (once a quarter over the bound), not on every append: copying the
+	// whole tail on each update made every write O(kept).
+	if len(l.recent) > l.kept+l.kept/4 {
+		l.recent = append([]Event(nil), l.recent[len(l.recent)-l.kept:]...)
 	}
 	l.next = evs[len(evs)-1].Seq + 1
 	close(l.changed)
