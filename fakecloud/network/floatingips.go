@@ -51,15 +51,20 @@ func (s *Service) visibleFIP(p *httpapi.Principal, id string) (FloatingIP, error
 	return f, nil
 }
 
+var fipFilters = fieldsOfT[FloatingIP]{
+	"id": func(v *FloatingIP) string { return v.ID }, "description": func(v *FloatingIP) string { return v.Description },
+	"project_id": func(v *FloatingIP) string { return v.Project }, "tenant_id": func(v *FloatingIP) string { return v.Project },
+	"floating_ip_address": func(v *FloatingIP) string { return v.FloatingIP },
+	"floating_network_id": func(v *FloatingIP) string { return v.FloatingNetworkID },
+	"port_id":             func(v *FloatingIP) string { return v.PortID }, "fixed_ip_address": func(v *FloatingIP) string { return v.FixedIP },
+	"router_id": func(v *FloatingIP) string { return v.RouterID }, "status": func(v *FloatingIP) string { return v.Status },
+}
+
 func (s *Service) listFloatingIPs(w http.ResponseWriter, r *http.Request) error {
 	p := caller(r)
-	f := httpapi.NewFilter(r)
-	list := s.fips.List(func(_ string, v *FloatingIP) bool {
-		return p.Sees(v.Project) && f.Str("id", v.ID) && f.Str("description", v.Description) && f.Str("project_id", v.Project) &&
-			f.Str("tenant_id", v.Project) && f.Tags(v.Tags) && f.Str("floating_ip_address", v.FloatingIP) &&
-			f.Str("floating_network_id", v.FloatingNetworkID) && f.Str("port_id", v.PortID) && f.Str("fixed_ip_address", v.FixedIP) &&
-			f.Str("router_id", v.RouterID) && f.Str("status", v.Status)
-	})
+	sees := visible(p)
+	m := newMatcher(r, fipFilters, func(v *FloatingIP) []string { return v.Tags })
+	list := s.fips.List(func(_ string, v *FloatingIP) bool { return sees(v.Project) && m.match(v) })
 	views := make([]map[string]any, len(list))
 	for i, v := range list {
 		views[i] = s.fipView(v)

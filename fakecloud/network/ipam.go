@@ -23,16 +23,20 @@ type ipam struct {
 	held   map[string]map[netip.Addr]string // subnet id -> address -> port id
 	cursor map[string]netip.Addr            // subnet id -> the last address handed out
 	macs   map[string]string                // mac -> port id
+	// devices indexes ports by device_id, for the device_id filters Nova and Octavia use.
+	devices map[string]map[string]bool
 }
 
 func newIPAM() *ipam {
-	return &ipam{held: map[string]map[netip.Addr]string{}, cursor: map[string]netip.Addr{}, macs: map[string]string{}}
+	return &ipam{held: map[string]map[netip.Addr]string{}, cursor: map[string]netip.Addr{}, macs: map[string]string{},
+		devices: map[string]map[string]bool{}}
 }
 
 func (m *ipam) rebuild(ports []Port) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range ports {
+		m.link(p.DeviceID, p.ID)
 		m.macs[p.MACAddress] = p.ID
 		for _, ip := range p.FixedIPs {
 			if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
@@ -40,6 +44,72 @@ func (m *ipam) rebuild(ports []Port) {
 			}
 		}
 	}
+}
+
+func (m *ipam) link(device, portID string) {
+	if device == "" {
+		return
+	}
+	set := m.devices[device]
+	if set == nil {
+		set = map[string]bool{}
+		m.devices[device] = set
+	}
+	set[portID] = true
+}
+
+func (m *ipam) unlink(device, portID string) {
+	if set := m.devices[device]; set != nil {
+		delete(set, portID)
+		if len(set) == 0 {
+			delete(m.devices, device)
+		}
+	}
+}
+
+// setDevice moves portID from device old to device now in the index, as part of tx.
+func (m *ipam) setDevice(tx *store.Tx, portID, old, now string) {
+	if old == now {
+		return
+	}
+	m.mu.Lock()
+	m.unlink(old, portID)
+	m.link(now, portID)
+	m.mu.Unlock()
+	tx.OnRollback(func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.unlink(now, portID)
+		m.link(old, portID)
+	})
+}
+
+// portsOfDevice returns the ids of the ports bound to device.
+func (m *ipam) portsOfDevice(device string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.devices[device]))
+	for id := range m.devices[device] {
+		out = append(out, id)
+	}
+	return out
+}
+
+// portsWithAddr returns the ids of the ports holding addr on any subnet.
+func (m *ipam) portsWithAddr(addr string) []string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, h := range m.held {
+		if id, ok := h[a]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (m *ipam) subnet(id string) map[netip.Addr]string {

@@ -139,10 +139,10 @@ func TestSubnets(t *testing.T) {
 		want int
 		typ  string
 	}{
-		{map[string]any{"cidr": "10.0.0.128/25"}, 400, ""},             // overlaps
-		{map[string]any{"cidr": "10.1.0.1/24"}, 400, ""},               // host bits set
-		{map[string]any{"cidr": "10.1.0.0/33"}, 400, ""},               // bad prefix
-		{map[string]any{"cidr": "garbage"}, 400, ""},                   // not a cidr
+		{map[string]any{"cidr": "10.0.0.128/25"}, 400, ""},                // overlaps
+		{map[string]any{"cidr": "10.1.0.1/24"}, 400, ""},                  // host bits set
+		{map[string]any{"cidr": "10.1.0.0/33"}, 400, ""},                  // bad prefix
+		{map[string]any{"cidr": "garbage"}, 400, ""},                      // not a cidr
 		{map[string]any{"cidr": "10.1.0.0/24", "ip_version": 6}, 400, ""}, // version mismatch
 		{map[string]any{"cidr": "10.1.0.0/24", "ip_version": 5}, 400, ""},
 		{map[string]any{"cidr": "10.1.0.0/24", "gateway_ip": "10.2.0.1"}, 400, ""},

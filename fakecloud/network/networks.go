@@ -53,15 +53,21 @@ func (s *Service) visibleNetwork(p *httpapi.Principal, id string) (Network, erro
 	return n, nil
 }
 
+var networkFilters = fieldsOfT[Network]{
+	"id": func(v *Network) string { return v.ID }, "name": func(v *Network) string { return v.Name },
+	"description": func(v *Network) string { return v.Description },
+	"project_id":  func(v *Network) string { return v.Project }, "tenant_id": func(v *Network) string { return v.Project },
+	"status": func(v *Network) string { return "ACTIVE" }, "shared": func(v *Network) string { return fmtBool(v.Shared) },
+	"router:external":       func(v *Network) string { return fmtBool(v.External) },
+	"admin_state_up":        func(v *Network) string { return fmtBool(v.AdminStateUp) },
+	"port_security_enabled": func(v *Network) string { return fmtBool(v.PortSecurity) },
+	"mtu":                   func(v *Network) string { return itoa(v.MTU) },
+}
+
 func (s *Service) listNetworks(w http.ResponseWriter, r *http.Request) error {
 	p := caller(r)
-	f := httpapi.NewFilter(r)
-	nets := s.networks.List(func(_ string, n *Network) bool {
-		return canSeeNetwork(p, n) && common(f, n.ID, n.Name, n.Description, n.Project, n.Tags) &&
-			f.Str("status", "ACTIVE") && f.Bool("shared", n.Shared) && f.Bool("router:external", n.External) &&
-			f.Bool("admin_state_up", n.AdminStateUp) && f.Bool("port_security_enabled", n.PortSecurity) &&
-			f.Str("mtu", itoa(n.MTU))
-	})
+	m := newMatcher(r, networkFilters, func(v *Network) []string { return v.Tags })
+	nets := s.networks.List(func(_ string, n *Network) bool { return canSeeNetwork(p, n) && m.match(n) })
 	views := make([]map[string]any, len(nets))
 	for i, n := range nets {
 		views[i] = s.networkView(n)
@@ -234,8 +240,7 @@ func (s *Service) deleteNetwork(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		for _, port := range ports {
-			s.ipam.releasePort(tx, port)
-			if err := s.ports.Delete(tx, port.ID); err != nil {
+			if err := s.removePort(tx, port); err != nil {
 				return err
 			}
 		}

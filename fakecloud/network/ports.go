@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
@@ -93,49 +94,71 @@ func fixedIPFilter(r *http.Request) (ips, subnets map[string]bool) {
 	return ips, subnets
 }
 
+var portFilters = fieldsOfT[Port]{
+	"id": func(v *Port) string { return v.ID }, "name": func(v *Port) string { return v.Name },
+	"description": func(v *Port) string { return v.Description },
+	"project_id":  func(v *Port) string { return v.Project }, "tenant_id": func(v *Port) string { return v.Project },
+	"network_id": func(v *Port) string { return v.NetworkID }, "device_id": func(v *Port) string { return v.DeviceID },
+	"device_owner": func(v *Port) string { return v.DeviceOwner }, "mac_address": func(v *Port) string { return v.MACAddress },
+	"status": func(v *Port) string { return v.Status }, "admin_state_up": func(v *Port) string { return fmtBool(v.AdminStateUp) },
+	"binding:host_id": func(v *Port) string { return v.HostID }, "binding:vnic_type": func(v *Port) string { return v.VNICType },
+	"port_security_enabled": func(v *Port) string { return fmtBool(v.PortSecurity) },
+}
+
 func (s *Service) listPorts(w http.ResponseWriter, r *http.Request) error {
 	p := caller(r)
-	f := httpapi.NewFilter(r)
-	ips, subnets := fixedIPFilter(r)
-	sgFilter := r.URL.Query()["security_groups"]
-	ports := s.ports.List(func(_ string, v *Port) bool {
-		if !p.Sees(v.Project) || !common(f, v.ID, v.Name, v.Description, v.Project, v.Tags) ||
-			!f.Str("network_id", v.NetworkID) || !f.Str("device_id", v.DeviceID) || !f.Str("device_owner", v.DeviceOwner) ||
-			!f.Str("mac_address", v.MACAddress) || !f.Str("status", v.Status) || !f.Bool("admin_state_up", v.AdminStateUp) ||
-			!f.Str("binding:host_id", v.HostID) || !f.Bool("port_security_enabled", v.PortSecurity) ||
-			!f.Str("binding:vnic_type", v.VNICType) {
-			return false
-		}
-		if ips != nil || subnets != nil {
-			hit := false
+	sees := visible(p)
+	m := newMatcher(r, portFilters, func(v *Port) []string { return v.Tags })
+	if ips, subnets := fixedIPFilter(r); ips != nil || subnets != nil {
+		m.add(func(v *Port) bool {
 			for _, ip := range v.FixedIPs {
 				if (ips == nil || ips[ip.IPAddress]) && (subnets == nil || subnets[ip.SubnetID]) {
-					hit = true
-					break
+					return true
 				}
 			}
-			if !hit {
-				return false
+			return false
+		})
+	}
+	for _, g := range r.URL.Query()["security_groups"] {
+		m.add(func(v *Port) bool { return slices.Contains(v.SecurityGroups, g) })
+	}
+	keep := func(_ string, v *Port) bool { return sees(v.Project) && m.match(v) }
+	var ports []Port
+	if cands, ok := s.portCandidates(r); ok {
+		for _, id := range cands {
+			if v, found := s.ports.Get(id); found && keep(id, &v) {
+				ports = append(ports, v)
 			}
 		}
-		for _, g := range sgFilter {
-			found := false
-			for _, have := range v.SecurityGroups {
-				if have == g {
-					found = true
-				}
-			}
-			if !found {
-				return false
-			}
-		}
-		return true
-	})
+	} else {
+		ports = s.ports.List(keep)
+	}
 	views := make([]map[string]any, len(ports))
 	for i, port := range ports {
 		views[i] = s.portView(port)
 	}
 	return writeList(w, r, "ports", views)
+}
+
+// portCandidates narrows a port listing through the indexes: the ports of the device_id
+// values, or holding the fixed_ips ip_address values. ok is false when neither is asked.
+func (s *Service) portCandidates(r *http.Request) ([]string, bool) {
+	q := r.URL.Query()
+	if devs, ok := q["device_id"]; ok {
+		var out []string
+		for _, d := range devs {
+			out = append(out, s.ipam.portsOfDevice(d)...)
+		}
+		return dedupTags(out), true
+	}
+	if ips, _ := fixedIPFilter(r); ips != nil {
+		var out []string
+		for ip := range ips {
+			out = append(out, s.ipam.portsWithAddr(ip)...)
+		}
+		return dedupTags(out), true
+	}
+	return nil, false
 }
 
 func (s *Service) getPort(w http.ResponseWriter, r *http.Request) error {
@@ -254,6 +277,7 @@ func (s *Service) buildPort(tx *store.Tx, project string, admin bool, n Network,
 	if err := s.ports.Put(tx, port.ID, port); err != nil {
 		return Port{}, err
 	}
+	s.ipam.setDevice(tx, port.ID, "", port.DeviceID)
 	s.emit(tx, "port", port.ID, project, "created", port.Status)
 	if boundToDevice(&port) {
 		if err := s.reconcile(tx, taskPortSync, port.ID, project); err != nil {
@@ -615,6 +639,7 @@ func (s *Service) changePort(tx *store.Tx, cur Port, b *portFields, admin bool) 
 	if err := s.ports.Put(tx, port.ID, port); err != nil {
 		return Port{}, err
 	}
+	s.ipam.setDevice(tx, port.ID, cur.DeviceID, port.DeviceID)
 	if port.Status != cur.Status {
 		s.emit(tx, "port", port.ID, port.Project, "status", port.Status)
 	} else {
@@ -673,6 +698,7 @@ func (s *Service) removePort(tx *store.Tx, port Port) error {
 	if err := s.ports.Delete(tx, port.ID); err != nil {
 		return err
 	}
+	s.ipam.setDevice(tx, port.ID, port.DeviceID, "")
 	s.emit(tx, "port", port.ID, port.Project, "deleted", port.Name)
 	return nil
 }

@@ -68,13 +68,19 @@ func (s *Service) routerInterfaces(id string) []Port {
 	})
 }
 
+var routerFilters = fieldsOfT[Router]{
+	"id": func(v *Router) string { return v.ID }, "name": func(v *Router) string { return v.Name },
+	"description": func(v *Router) string { return v.Description },
+	"project_id":  func(v *Router) string { return v.Project }, "tenant_id": func(v *Router) string { return v.Project },
+	"status": func(v *Router) string { return v.Status }, "admin_state_up": func(v *Router) string { return fmtBool(v.AdminStateUp) },
+	"distributed": func(v *Router) string { return fmtBool(v.Distributed) }, "ha": func(v *Router) string { return fmtBool(v.HA) },
+}
+
 func (s *Service) listRouters(w http.ResponseWriter, r *http.Request) error {
 	p := caller(r)
-	f := httpapi.NewFilter(r)
-	rts := s.routers.List(func(_ string, v *Router) bool {
-		return p.Sees(v.Project) && common(f, v.ID, v.Name, v.Description, v.Project, v.Tags) &&
-			f.Str("status", v.Status) && f.Bool("admin_state_up", v.AdminStateUp) && f.Bool("distributed", v.Distributed) && f.Bool("ha", v.HA)
-	})
+	sees := visible(p)
+	m := newMatcher(r, routerFilters, func(v *Router) []string { return v.Tags })
+	rts := s.routers.List(func(_ string, v *Router) bool { return sees(v.Project) && m.match(v) })
 	views := make([]map[string]any, len(rts))
 	for i, rt := range rts {
 		views[i] = s.routerView(rt)

@@ -147,15 +147,31 @@ func (s *Service) rulesByGroup() map[string][]SecurityGroupRule {
 	return out
 }
 
+var sgFilters = fieldsOfT[SecurityGroup]{
+	"id": func(v *SecurityGroup) string { return v.ID }, "name": func(v *SecurityGroup) string { return v.Name },
+	"description": func(v *SecurityGroup) string { return v.Description },
+	"project_id":  func(v *SecurityGroup) string { return v.Project }, "tenant_id": func(v *SecurityGroup) string { return v.Project },
+	"stateful": func(v *SecurityGroup) string { return fmtBool(v.Stateful) },
+}
+
+var ruleFilters = fieldsOfT[SecurityGroupRule]{
+	"id": func(v *SecurityGroupRule) string { return v.ID }, "description": func(v *SecurityGroupRule) string { return v.Description },
+	"project_id": func(v *SecurityGroupRule) string { return v.Project }, "tenant_id": func(v *SecurityGroupRule) string { return v.Project },
+	"security_group_id": func(v *SecurityGroupRule) string { return v.SecurityGroupID },
+	"direction":         func(v *SecurityGroupRule) string { return v.Direction }, "ethertype": func(v *SecurityGroupRule) string { return v.EtherType },
+	"protocol":         func(v *SecurityGroupRule) string { return v.Protocol },
+	"remote_group_id":  func(v *SecurityGroupRule) string { return v.RemoteGroupID },
+	"remote_ip_prefix": func(v *SecurityGroupRule) string { return v.RemoteIPPrefix },
+}
+
 func (s *Service) listSecurityGroups(w http.ResponseWriter, r *http.Request) error {
 	p := caller(r)
 	if err := s.ensureDefaultFor(p.ProjectID); err != nil {
 		return err
 	}
-	f := httpapi.NewFilter(r)
-	groups := s.sgs.List(func(_ string, g *SecurityGroup) bool {
-		return p.Sees(g.Project) && common(f, g.ID, g.Name, g.Description, g.Project, g.Tags) && f.Bool("stateful", g.Stateful)
-	})
+	sees := visible(p)
+	m := newMatcher(r, sgFilters, func(v *SecurityGroup) []string { return v.Tags })
+	groups := s.sgs.List(func(_ string, g *SecurityGroup) bool { return sees(g.Project) && m.match(g) })
 	rules := s.rulesByGroup()
 	views := make([]map[string]any, len(groups))
 	for i, g := range groups {
@@ -409,16 +425,14 @@ func (s *Service) listSecurityGroupRules(w http.ResponseWriter, r *http.Request)
 	if err := s.ensureDefaultFor(p.ProjectID); err != nil {
 		return err
 	}
-	f := httpapi.NewFilter(r)
+	sees := visible(p)
+	m := newMatcher(r, ruleFilters, nil)
 	defaults := map[string]bool{}
 	for _, g := range s.sgs.List(func(_ string, g *SecurityGroup) bool { return g.Name == "default" }) {
 		defaults[g.ID] = true
 	}
 	rules := s.sgRules.List(func(_ string, v *SecurityGroupRule) bool {
-		return p.Sees(v.Project) && f.Str("id", v.ID) && f.Str("project_id", v.Project) && f.Str("tenant_id", v.Project) &&
-			f.Str("security_group_id", v.SecurityGroupID) && f.Str("direction", v.Direction) && f.Str("ethertype", v.EtherType) &&
-			f.Str("protocol", v.Protocol) && f.Str("remote_group_id", v.RemoteGroupID) && f.Str("remote_ip_prefix", v.RemoteIPPrefix) &&
-			f.Str("description", v.Description)
+		return sees(v.Project) && m.match(v)
 	})
 	views := make([]map[string]any, len(rules))
 	for i, rule := range rules {

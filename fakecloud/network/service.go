@@ -373,12 +373,6 @@ func writeList(w http.ResponseWriter, r *http.Request, collection string, views 
 	return nil
 }
 
-// common is the filter on the attributes every resource has.
-func common(f httpapi.Filter, id, name, description, project string, tags []string) bool {
-	return f.Str("id", id) && f.Str("name", name) && f.Str("description", description) &&
-		f.Str("project_id", project) && f.Str("tenant_id", project) && f.Tags(tags)
-}
-
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}

@@ -67,9 +67,21 @@ func (s *Service) visibleSubnet(p *httpapi.Principal, id string) (Subnet, error)
 	return sn, nil
 }
 
+var subnetFilters = fieldsOfT[Subnet]{
+	"id": func(v *Subnet) string { return v.ID }, "name": func(v *Subnet) string { return v.Name },
+	"description": func(v *Subnet) string { return v.Description },
+	"project_id":  func(v *Subnet) string { return v.Project }, "tenant_id": func(v *Subnet) string { return v.Project },
+	"network_id": func(v *Subnet) string { return v.NetworkID }, "cidr": func(v *Subnet) string { return v.CIDR },
+	"ip_version":        func(v *Subnet) string { return strconv.Itoa(v.IPVersion) },
+	"gateway_ip":        func(v *Subnet) string { return v.GatewayIP },
+	"enable_dhcp":       func(v *Subnet) string { return fmtBool(v.EnableDHCP) },
+	"ipv6_address_mode": func(v *Subnet) string { return v.IPv6AddressMode },
+	"ipv6_ra_mode":      func(v *Subnet) string { return v.IPv6RAMode },
+}
+
 func (s *Service) listSubnets(w http.ResponseWriter, r *http.Request) error {
 	p := caller(r)
-	f := httpapi.NewFilter(r)
+	m := newMatcher(r, subnetFilters, func(v *Subnet) []string { return v.Tags })
 	open := map[string]bool{} // networks shared or external
 	if !p.IsAdmin() {
 		for _, n := range s.networks.List(func(_ string, n *Network) bool { return n.Shared || n.External }) {
@@ -77,10 +89,7 @@ func (s *Service) listSubnets(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	subs := s.subnets.List(func(_ string, sn *Subnet) bool {
-		return (p.Sees(sn.Project) || open[sn.NetworkID]) && common(f, sn.ID, sn.Name, sn.Description, sn.Project, sn.Tags) &&
-			f.Str("network_id", sn.NetworkID) && f.Str("cidr", sn.CIDR) && f.Str("ip_version", strconv.Itoa(sn.IPVersion)) &&
-			f.Str("gateway_ip", sn.GatewayIP) && f.Bool("enable_dhcp", sn.EnableDHCP) &&
-			f.Str("ipv6_address_mode", sn.IPv6AddressMode) && f.Str("ipv6_ra_mode", sn.IPv6RAMode)
+		return (p.Sees(sn.Project) || open[sn.NetworkID]) && m.match(sn)
 	})
 	views := make([]map[string]any, len(subs))
 	for i, sn := range subs {
