@@ -125,10 +125,12 @@ func (f *fakePorts) AttachPort(tx *store.Tx, req services.PortRequest) (services
 		ip := net.ParseIP(sn.GatewayIP).To4()
 		addr = net.IPv4(ip[0], ip[1], byte(n>>8), byte(n)).String()
 	}
-	for _, p := range f.ports.List(nil) {
-		for _, fi := range p.Info.FixedIPs {
-			if fi.IPAddress == addr {
-				return services.PortInfo{}, httpapi.Errorf(http.StatusConflict, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", addr, sn.ID)
+	if req.FixedIP != "" {
+		for _, p := range f.ports.List(nil) {
+			for _, fi := range p.Info.FixedIPs {
+				if fi.IPAddress == addr {
+					return services.PortInfo{}, httpapi.Errorf(http.StatusConflict, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", addr, sn.ID)
+				}
 			}
 		}
 	}

@@ -127,7 +127,7 @@ func listRows[T any](r *http.Request, t *store.Table[T], fs fields[T], tags func
 			limit = min(n, maxPageLimit)
 		}
 	}
-	tf := httpapi.NewFilter(r)
+	tf := parseTagFilter(q)
 	type hit struct {
 		id   string
 		keys []string
@@ -143,7 +143,7 @@ func listRows[T any](r *http.Request, t *store.Table[T], fs fields[T], tags func
 				return false
 			}
 		}
-		if tags != nil && !tf.Tags(tags(v)) {
+		if tags != nil && tf.active && !tf.match(tags(v)) {
 			return false
 		}
 		keys := make([]string, len(sorts))
@@ -231,4 +231,55 @@ func strPtr(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// tagFilter is Neutron-style tags, tags-any, not-tags and not-tags-any filtering, parsed once
+// per request.
+type tagFilter struct {
+	active                     bool
+	all, anyOf, notAll, notAny []string
+}
+
+func parseTagFilter(q map[string][]string) tagFilter {
+	split := func(name string) []string {
+		var out []string
+		for _, v := range q[name] {
+			for _, t := range strings.Split(v, ",") {
+				if t != "" {
+					out = append(out, t)
+				}
+			}
+		}
+		return out
+	}
+	f := tagFilter{all: split("tags"), anyOf: split("tags-any"), notAll: split("not-tags"), notAny: split("not-tags-any")}
+	f.active = len(f.all)+len(f.anyOf)+len(f.notAll)+len(f.notAny) > 0
+	return f
+}
+
+func (f tagFilter) match(have []string) bool {
+	hasAll := func(ts []string) bool {
+		for _, t := range ts {
+			if !slices.Contains(have, t) {
+				return false
+			}
+		}
+		return true
+	}
+	hasAny := func(ts []string) bool {
+		return slices.ContainsFunc(ts, func(t string) bool { return slices.Contains(have, t) })
+	}
+	if len(f.all) > 0 && !hasAll(f.all) {
+		return false
+	}
+	if len(f.anyOf) > 0 && !hasAny(f.anyOf) {
+		return false
+	}
+	if len(f.notAll) > 0 && hasAll(f.notAll) {
+		return false
+	}
+	if len(f.notAny) > 0 && hasAny(f.notAny) {
+		return false
+	}
+	return true
 }
