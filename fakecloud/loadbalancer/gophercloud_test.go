@@ -36,7 +36,7 @@ func waitActive(t *testing.T, c *gophercloud.ServiceClient, id string) *loadbala
 }
 
 func TestGophercloud(t *testing.T) {
-	h := newHarnessWith(t, harnessOpts{build: 30 * time.Millisecond})
+	h := newHarnessWith(t, harnessOpts{build: 100 * time.Millisecond})
 	ctx := context.Background()
 	c := h.client("demo")
 

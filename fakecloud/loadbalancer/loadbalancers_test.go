@@ -10,7 +10,7 @@ import (
 )
 
 func TestLoadBalancerLifecycle(t *testing.T) {
-	h := newHarnessWith(t, harnessOpts{build: 100 * time.Millisecond})
+	h := newHarnessWith(t, harnessOpts{build: 300 * time.Millisecond})
 	out := h.must(201, "POST", "/v2.0/lbaas/loadbalancers", "demo", map[string]any{"loadbalancer": map[string]any{
 		"vip_subnet_id": subnetDemo, "name": "web", "description": "d", "tags": []string{"a", "b"},
 	}})
