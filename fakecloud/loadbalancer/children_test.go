@@ -3,12 +3,12 @@ package loadbalancer
 import (
 	"fmt"
 	"testing"
-	"time"
 )
 
 func TestListeners(t *testing.T) {
-	h := newHarnessWith(t, harnessOpts{build: 200 * time.Millisecond})
+	h := newHarness(t)
 	id := h.activeLB("demo")
+	release := h.backend.hold()
 	out := h.must(201, "POST", "/v2.0/lbaas/listeners", "demo", map[string]any{"listener": map[string]any{
 		"loadbalancer_id": id, "protocol": "HTTP", "protocol_port": 80, "name": "web", "connection_limit": 100,
 		"timeout_client_data": 1000, "insert_headers": map[string]string{"X-Forwarded-For": "true"},
@@ -24,6 +24,7 @@ func TestListeners(t *testing.T) {
 	if e["faultstring"] != fmt.Sprintf("Load Balancer %s is immutable and cannot be updated.", id) {
 		t.Fatalf("create while pending: %v", e)
 	}
+	release()
 	h.wait(id, StatusActive)
 	got := h.must(200, "GET", "/v2.0/lbaas/listeners/"+lid, "demo", nil)
 	if field(got, "listener", "provisioning_status") != StatusActive || field(got, "listener", "operating_status") != OpOnline {
@@ -67,20 +68,24 @@ func TestListeners(t *testing.T) {
 	h.must(403, "GET", "/v2.0/lbaas/listeners/"+lid, "other", nil)
 
 	// Update: null resets to the default.
+	release = h.backend.hold()
 	up := h.must(200, "PUT", "/v2.0/lbaas/listeners/"+lid, "demo", map[string]any{"listener": map[string]any{"connection_limit": nil, "timeout_client_data": nil, "name": "web2"}})
 	if field(up, "listener", "connection_limit") != float64(-1) || field(up, "listener", "timeout_client_data") != float64(defaultTimeoutClientData) || field(up, "listener", "provisioning_status") != StatusPendingUpdate {
 		t.Fatalf("listener update: %v", up)
 	}
 	h.must(409, "PUT", "/v2.0/lbaas/listeners/"+lid, "demo", map[string]any{"listener": map[string]any{"name": "x"}})
+	release()
 	h.wait(id, StatusActive)
 	h.must(400, "PUT", "/v2.0/lbaas/listeners/"+lid, "demo", map[string]any{"listener": map[string]any{"protocol_port": 90}})
 	h.must(200, "GET", "/v2.0/lbaas/listeners/"+lid+"/stats", "demo", nil)
 
 	// Delete.
+	release = h.backend.hold()
 	h.must(204, "DELETE", "/v2.0/lbaas/listeners/"+lid, "demo", nil)
 	if l, _ := h.svc.listeners.Get(lid); l.ProvisioningStatus != StatusPendingDelete {
 		t.Fatalf("deleting listener: %s", l.ProvisioningStatus)
 	}
+	release()
 	h.wait(id, StatusActive)
 	h.must(404, "GET", "/v2.0/lbaas/listeners/"+lid, "demo", nil)
 	if lb, _ := h.svc.lbs.Get(id); len(lb.ListenerIDs) != 2 {
@@ -108,7 +113,7 @@ func TestPoolsMembersMonitors(t *testing.T) {
 		"session_persistence": map[string]any{"type": "HTTP_COOKIE"},
 	}})
 	pid := field(po, "pool", "id").(string)
-	if l, _ := h.svc.listeners.Get(lid); l.DefaultPoolID != pid {
+	if l, _ := h.svc.listeners.Get(lid); l.DefaultPoolID != pid || l.ProvisioningStatus == StatusPendingCreate {
 		t.Fatalf("listener after pool create: %+v", l)
 	}
 	h.wait(id, StatusActive)

@@ -36,7 +36,7 @@ func waitActive(t *testing.T, c *gophercloud.ServiceClient, id string) *loadbala
 }
 
 func TestGophercloud(t *testing.T) {
-	h := newHarnessWith(t, harnessOpts{build: 100 * time.Millisecond})
+	h := newHarnessWith(t, harnessOpts{})
 	ctx := context.Background()
 	c := h.client("demo")
 
@@ -88,6 +88,7 @@ func TestGophercloud(t *testing.T) {
 	}
 
 	name := "k8s-api-2"
+	release := h.backend.hold()
 	if _, err := loadbalancers.Update(ctx, c, lb.ID, loadbalancers.UpdateOpts{Name: &name}).Extract(); err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +96,7 @@ func TestGophercloud(t *testing.T) {
 	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
 		t.Fatalf("update while pending: %v", err)
 	}
+	release()
 	waitActive(t, c, lb.ID)
 
 	li, err := listeners.Create(ctx, c, listeners.CreateOpts{LoadbalancerID: lb.ID, Protocol: listeners.ProtocolTCP, ProtocolPort: 6443, Name: "api"}).Extract()

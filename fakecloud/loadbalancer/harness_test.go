@@ -188,9 +188,42 @@ type flakyBackend struct {
 	fail    error // returned by EnsureLoadBalancer while set
 	health  map[string]string
 	ensures int
+	gate    chan struct{} // while set, backend calls block until it is closed
+}
+
+// hold makes backend calls block (so load balancers stay PENDING_*) until release is called.
+func (b *flakyBackend) hold() (release func()) {
+	ch := make(chan struct{})
+	b.mu.Lock()
+	b.gate = ch
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		b.gate = nil
+		b.mu.Unlock()
+		close(ch)
+	}
+}
+
+func (b *flakyBackend) pass(ctx context.Context) error {
+	b.mu.Lock()
+	g := b.gate
+	b.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	select {
+	case <-g:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (b *flakyBackend) EnsureLoadBalancer(ctx context.Context, spec Spec) error {
+	if err := b.pass(ctx); err != nil {
+		return err
+	}
 	b.mu.Lock()
 	b.ensures++
 	err := b.fail
@@ -199,6 +232,13 @@ func (b *flakyBackend) EnsureLoadBalancer(ctx context.Context, spec Spec) error 
 		return err
 	}
 	return b.MemoryBackend.EnsureLoadBalancer(ctx, spec)
+}
+
+func (b *flakyBackend) DeleteLoadBalancer(ctx context.Context, id string) error {
+	if err := b.pass(ctx); err != nil {
+		return err
+	}
+	return b.MemoryBackend.DeleteLoadBalancer(ctx, id)
 }
 
 func (b *flakyBackend) MemberHealth(ctx context.Context, id string) (map[string]string, error) {

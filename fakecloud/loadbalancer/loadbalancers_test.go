@@ -10,7 +10,8 @@ import (
 )
 
 func TestLoadBalancerLifecycle(t *testing.T) {
-	h := newHarnessWith(t, harnessOpts{build: 300 * time.Millisecond})
+	h := newHarness(t)
+	release := h.backend.hold()
 	out := h.must(201, "POST", "/v2.0/lbaas/loadbalancers", "demo", map[string]any{"loadbalancer": map[string]any{
 		"vip_subnet_id": subnetDemo, "name": "web", "description": "d", "tags": []string{"a", "b"},
 	}})
@@ -31,6 +32,7 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	if e["faultstring"] != fmt.Sprintf("Invalid state PENDING_CREATE of loadbalancer resource %s", id) {
 		t.Fatalf("update while pending: %v", e)
 	}
+	release()
 	h.wait(id, StatusActive)
 	got := h.must(200, "GET", "/v2/lbaas/loadbalancers/"+id, "demo", nil)
 	if field(got, "loadbalancer", "operating_status") != OpOnline {
@@ -62,6 +64,7 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	h.must(400, "GET", "/v2.0/lbaas/loadbalancers?marker=nope", "demo", nil)
 
 	// Update.
+	release = h.backend.hold()
 	up := h.must(200, "PUT", "/v2.0/lbaas/loadbalancers/"+id, "demo", map[string]any{"loadbalancer": map[string]any{"name": "web2", "admin_state_up": false}})
 	if field(up, "loadbalancer", "provisioning_status") != StatusPendingUpdate || field(up, "loadbalancer", "name") != "web2" {
 		t.Fatalf("update: %v", up)
@@ -70,6 +73,7 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	if e["faultstring"] != fmt.Sprintf("Invalid state PENDING_UPDATE of loadbalancer resource %s", id) {
 		t.Fatalf("delete while pending: %v", e)
 	}
+	release()
 	got2 := h.wait(id, StatusActive)
 	if got2.OperatingStatus != OpOffline {
 		t.Fatalf("disabled load balancer operating status %s", got2.OperatingStatus)
@@ -81,8 +85,10 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 		t.Fatalf("status: %v", st)
 	}
 	h.must(200, "GET", "/v2.0/lbaas/loadbalancers/"+id+"/stats", "demo", nil)
+	release = h.backend.hold()
 	h.must(202, "PUT", "/v2.0/lbaas/loadbalancers/"+id+"/failover", "demo", nil)
 	h.must(409, "PUT", "/v2.0/lbaas/loadbalancers/"+id+"/failover", "demo", nil)
+	release()
 	h.wait(id, StatusActive)
 
 	// Delete.
@@ -294,7 +300,7 @@ func (s stuck) Stall(kind, project string) (time.Duration, bool) {
 }
 
 func TestStuckCreateGoesToError(t *testing.T) {
-	h := newHarnessWith(t, harnessOpts{staller: stuck{150 * time.Millisecond}})
+	h := newHarnessWith(t, harnessOpts{staller: stuck{400 * time.Millisecond}})
 	out := h.must(201, "POST", "/v2.0/lbaas/loadbalancers", "demo", map[string]any{"loadbalancer": map[string]any{"vip_subnet_id": subnetDemo}})
 	id := field(out, "loadbalancer", "id").(string)
 	time.Sleep(50 * time.Millisecond)
