@@ -51,8 +51,8 @@ func DefaultFlavors() []Flavor {
 		vm("g1.medium", 2, 4, 40),
 		vm("g1.large", 4, 8, 80),
 		vm("g1.xlarge", 8, 16, 160),
-		bm("bm1.medium", "CUSTOM_BAREMETAL_MEDIUM", 8, 32, 240),
-		bm("bm1.large", "CUSTOM_BAREMETAL_LARGE", 16, 64, 480),
+		bm("bm1.medium", "CUSTOM_BAREMETAL_MEDIUM", 32, 128, 960),
+		bm("bm1.large", "CUSTOM_BAREMETAL_LARGE", 64, 256, 1920),
 	}
 }
 

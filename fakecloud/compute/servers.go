@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +25,9 @@ import (
 
 // maxListLimit is Nova's osapi_max_limit: the largest page a listing returns.
 const maxListLimit = 1000
+
+// maxMultiCreate bounds the servers one request creates (min_count/max_count).
+const maxMultiCreate = 1000
 
 func (s *Service) serverRoutes(rt *httpapi.Router, h func(handler) httpapi.HandlerFunc) {
 	rt.Handle("GET /v2.1/servers", "server.list", h(func(c *call) error { return s.listServers(c, false) }))
@@ -561,7 +563,11 @@ func (s *Service) createServer(c *call) error {
 			}
 			return httpapi.Forbidden("Quota exceeded for %s: Requested %d, but already used %d of %d %s", which, req, used, lim, which)
 		}
-		n = min(n, room)
+		// Unlimited quotas still stop at maxMultiCreate servers per request.
+		if pl.min > maxMultiCreate {
+			return httpapi.Forbidden("Quota exceeded for instances: Requested %d, but at most %d can be created by one request", pl.min, maxMultiCreate)
+		}
+		n = min(n, room, maxMultiCreate)
 		var group ServerGroup
 		if pl.group != nil {
 			g, ok := s.groups.Get(pl.group.ID)
@@ -635,7 +641,7 @@ func (s *Service) createOne(tx *store.Tx, pl *createPlan, i, n int, group *Serve
 		srv.Host = "ironic-compute"
 		if s.metal == nil {
 			srv.ScheduleError = noValidHost
-		} else if node, err := s.metal.Claim(tx, srv.ResourceClass, srv.ID, pl.userData, srv.Metadata); err != nil {
+		} else if node, err := s.metal.Claim(tx, srv.ResourceClass, srv.ID, pl.userData, claimMeta(&srv)); err != nil {
 			s.env.Log.Info("no bare-metal node for server", "server", srv.ID, "resource_class", srv.ResourceClass, "err", err)
 			srv.ScheduleError = noValidHost
 			srv.Host = ""
@@ -675,6 +681,20 @@ func (s *Service) createOne(tx *store.Tx, pl *createPlan, i, n int, group *Serve
 	}
 	emit(tx, "server", srv.ID, srv.Project, "created", StatusBuild)
 	return srv, nil
+}
+
+// claimMeta is what Ironic gets with a claim: the server's metadata and the instance_info
+// Nova's Ironic driver sets (image_source, display_name, root_gb, project_id).
+func claimMeta(srv *Server) map[string]string {
+	m := cloneMap(srv.Metadata)
+	if m == nil {
+		m = map[string]string{}
+	}
+	m["image_source"] = srv.Image.ID
+	m["display_name"] = srv.Name
+	m["root_gb"] = strconv.Itoa(srv.Flavor.Disk)
+	m["project_id"] = srv.Project
+	return m
 }
 
 func cloneMap(m map[string]string) map[string]string {
@@ -1059,7 +1079,29 @@ func (s *Service) listServers(c *call, detail bool) error {
 		}
 		limit = min(n, maxListLimit)
 	}
-	hits := s.scan(func(v *Server) bool {
+	// The page is the first limit servers after the marker, newest first (Nova's default
+	// order: created_at desc, id desc).
+	type hit struct {
+		ts int64
+		s  *Server
+	}
+	before := func(a, b hit) bool { // a comes before b in the listing
+		if a.ts != b.ts {
+			return a.ts > b.ts
+		}
+		return a.s.ID > b.s.ID
+	}
+	var after *hit
+	if m := q.Get("marker"); m != "" {
+		ms, ok := s.servers.Get(m)
+		if !ok || !c.p.Sees(ms.Project) {
+			return httpapi.BadRequest("marker [%s] not found", m)
+		}
+		after = &hit{ts: ms.Created.UnixNano(), s: &ms}
+	}
+	var hits []hit
+	// As in scan, the pointers kept are the store's immutable decoded rows.
+	s.servers.Count(func(_ string, v *Server) bool {
 		if project != "" && v.Project != project {
 			return false
 		}
@@ -1068,37 +1110,31 @@ func (s *Service) listServers(c *call, detail bool) error {
 				return false
 			}
 		}
-		return true
-	})
-	sort.Slice(hits, func(i, j int) bool {
-		if !hits[i].Created.Equal(hits[j].Created) {
-			return hits[i].Created.After(hits[j].Created)
+		h := hit{ts: v.Created.UnixNano(), s: v}
+		if after == nil || before(*after, h) {
+			hits = append(hits, h)
 		}
-		return hits[i].ID > hits[j].ID
+		return false
 	})
-	if m := q.Get("marker"); m != "" {
-		i := slices.IndexFunc(hits, func(v *Server) bool { return v.ID == m })
-		if i < 0 {
-			ms, ok := s.servers.Get(m)
-			if !ok || !c.p.Sees(ms.Project) {
-				return httpapi.BadRequest("marker [%s] not found", m)
-			}
-			// The marker exists but is filtered out: continue after its position.
-			i = sort.Search(len(hits), func(k int) bool {
-				return hits[k].Created.Before(ms.Created) || (hits[k].Created.Equal(ms.Created) && hits[k].ID < ms.ID)
-			}) - 1
+	slices.SortFunc(hits, func(a, b hit) int {
+		if before(a, b) {
+			return -1
 		}
-		hits = hits[i+1:]
-	}
+		if before(b, a) {
+			return 1
+		}
+		return 0
+	})
 	next := ""
 	if len(hits) > limit {
 		hits = hits[:limit]
 		if limit > 0 {
-			next = hits[limit-1].ID
+			next = hits[limit-1].s.ID
 		}
 	}
 	out := make([]map[string]any, 0, len(hits))
-	for _, v := range hits {
+	for _, h := range hits {
+		v := h.s
 		if detail {
 			out = append(out, s.serverBody(c, v))
 		} else {
