@@ -564,6 +564,7 @@ func TestTagsPaginationQuotas(t *testing.T) {
 	}
 	h.must(t, 200, "demo", "GET", "/v2.0/extensions/router", nil, "extension")
 	h.must(t, 200, "", "GET", "/", nil, "")
+	h.must(t, 200, "", "GET", "", nil, "")
 	h.must(t, 200, "", "GET", "/v2.0/", nil, "")
 }
 

@@ -122,3 +122,16 @@ func (s *Service) ExternalNetwork() (string, bool) {
 	})
 	return ext[0].ID, true
 }
+
+// AutoNetwork is the network a server gets when it asks for none (or "auto"): the one
+// network the project can use, its own or a shared one, not external. With none or several
+// there is no automatic choice.
+func (s *Service) AutoNetwork(project string) (string, bool) {
+	cands := s.networks.List(func(_ string, n *Network) bool {
+		return !n.External && (n.Project == project || n.Shared) && len(n.Subnets) > 0
+	})
+	if len(cands) != 1 {
+		return "", false
+	}
+	return cands[0].ID, true
+}

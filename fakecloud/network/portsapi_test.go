@@ -99,6 +99,12 @@ func TestPortsContract(t *testing.T) {
 	if got := h.must(t, 200, "demo", "GET", "/v2.0/ports?device_id=srv-5", nil, "")["ports"].([]any); len(got) != 0 {
 		t.Fatalf("rolled-back port listed: %v", got)
 	}
+	if id, ok := h.svc.AutoNetwork("demo"); !ok || id != netID {
+		t.Fatalf("auto network: %s %v", id, ok)
+	}
+	if _, ok := h.svc.AutoNetwork("other"); ok {
+		t.Fatal("auto network for a project without one")
+	}
 	if len(h.svc.Resources()) == 0 {
 		t.Fatal("no resources")
 	}

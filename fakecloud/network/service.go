@@ -116,6 +116,7 @@ func New(env services.Env, cfg Config, backend Backend) (*Service, error) {
 func (s *Service) Routes() {
 	rt := s.env.Router("network", "/network", httpapi.StyleNeutron)
 	rt.HandlePublic("GET /{$}", "versions", s.versions)
+	rt.HandlePublic("GET ", "versions", s.versions)
 	rt.HandlePublic("GET /v2.0/{$}", "version", s.version)
 	rt.HandlePublic("GET /v2.0", "version", s.version)
 	rt.Handle("GET /v2.0/extensions", "extension.list", s.listExtensions)
@@ -191,7 +192,7 @@ func (s *Service) Resources() []services.Resource {
 		add("network", n.ID, n.Name, n.Project, "ACTIVE")
 	}
 	for _, n := range s.subnets.List(nil) {
-		add("subnet", n.ID, n.Name, n.Project, n.CIDR)
+		add("subnet", n.ID, n.Name, n.Project, "ACTIVE")
 	}
 	for _, p := range s.ports.List(nil) {
 		add("port", p.ID, p.Name, p.Project, p.Status)
@@ -203,7 +204,7 @@ func (s *Service) Resources() []services.Resource {
 		add("floatingip", f.ID, f.FloatingIP, f.Project, f.Status)
 	}
 	for _, g := range s.sgs.List(nil) {
-		add("security_group", g.ID, g.Name, g.Project, "")
+		add("security_group", g.ID, g.Name, g.Project, "ACTIVE")
 	}
 	return out
 }
