@@ -271,3 +271,74 @@ func TestCascadeDeleteFullTree(t *testing.T) {
 		t.Fatal("children survived a cascade delete")
 	}
 }
+
+func TestFullyPopulatedCreate(t *testing.T) {
+	h := newHarness(t)
+	body := map[string]any{"loadbalancer": map[string]any{
+		"vip_subnet_id": subnetDemo, "name": "graph",
+		"listeners": []map[string]any{
+			{"protocol": "HTTP", "protocol_port": 80, "default_pool": map[string]any{
+				"name": "web", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+				"members":       []map[string]any{{"address": "10.0.2.1", "protocol_port": 8080}, {"address": "10.0.2.2", "protocol_port": 8080}},
+				"healthmonitor": map[string]any{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 2},
+			}},
+			{"protocol": "TCP", "protocol_port": 443, "default_pool": map[string]any{"name": "tls"}},
+		},
+		"pools": []map[string]any{{"name": "tls", "protocol": "TCP", "lb_algorithm": "SOURCE_IP"}},
+	}}
+	out := h.must(201, "POST", "/v2.0/lbaas/loadbalancers", "demo", body)
+	lb := out["loadbalancer"].(map[string]any)
+	id := lb["id"].(string)
+	if n := len(lb["listeners"].([]any)); n != 2 {
+		t.Fatalf("listeners in response: %v", lb["listeners"])
+	}
+	pools := lb["pools"].([]any)
+	if len(pools) != 2 {
+		t.Fatalf("pools in response: %v", pools)
+	}
+	h.wait(id, StatusActive)
+	if h.svc.listeners.Len() != 2 || h.svc.pools.Len() != 2 || h.svc.members.Len() != 2 || h.svc.monitors.Len() != 1 {
+		t.Fatalf("stored: %d listeners %d pools %d members %d monitors", h.svc.listeners.Len(), h.svc.pools.Len(), h.svc.members.Len(), h.svc.monitors.Len())
+	}
+	for _, m := range h.svc.members.List(nil) {
+		if m.ProvisioningStatus != StatusActive || m.OperatingStatus != OpOnline {
+			t.Fatalf("member %+v", m)
+		}
+	}
+	spec, _ := h.backend.Spec(id)
+	if len(spec.Listeners) != 2 || spec.Listeners[0].DefaultPoolID == "" || spec.Listeners[1].DefaultPoolID == "" {
+		t.Fatalf("spec listeners %+v", spec.Listeners)
+	}
+	// Pool with members and monitor in one call.
+	po := h.must(201, "POST", "/v2.0/lbaas/pools", "demo", map[string]any{"pool": map[string]any{
+		"loadbalancer_id": id, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN",
+		"members":       []map[string]any{{"address": "10.0.3.1", "protocol_port": 22}},
+		"healthmonitor": map[string]any{"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 2},
+	}})
+	if len(field(po, "pool", "members").([]any)) != 1 || field(po, "pool", "healthmonitor_id") == nil {
+		t.Fatalf("pool graph: %v", po)
+	}
+	h.wait(id, StatusActive)
+
+	bad := []map[string]any{
+		{"vip_subnet_id": subnetDemo, "pools": []map[string]any{{"protocol": "TCP", "lb_algorithm": "SOURCE_IP"}}},
+		{"vip_subnet_id": subnetDemo, "pools": []map[string]any{{"name": "a", "lb_algorithm": "SOURCE_IP"}}},
+		{"vip_subnet_id": subnetDemo, "pools": []map[string]any{{"name": "a", "protocol": "TCP", "lb_algorithm": "SOURCE_IP"}, {"name": "a", "protocol": "TCP", "lb_algorithm": "SOURCE_IP"}}},
+		{"vip_subnet_id": subnetDemo, "listeners": []map[string]any{{"protocol": "TCP", "protocol_port": 1, "default_pool": map[string]any{"name": "missing"}}}},
+		{"vip_subnet_id": subnetDemo, "listeners": []map[string]any{{"protocol": "TCP", "protocol_port": 1}, {"protocol": "HTTP", "protocol_port": 1}}},
+		{"vip_subnet_id": subnetDemo, "listeners": []map[string]any{{"protocol": "HTTP", "protocol_port": 1, "default_pool": map[string]any{"name": "u", "protocol": "UDP", "lb_algorithm": "SOURCE_IP"}}}},
+	}
+	for _, b := range bad {
+		if code, e := h.do("POST", "/v2.0/lbaas/loadbalancers", "demo", map[string]any{"loadbalancer": b}); code/100 != 4 {
+			t.Errorf("%v: %d %v", b, code, e)
+		}
+	}
+	if n := h.svc.lbs.Len(); n != 1 {
+		t.Fatalf("refused graphs left %d load balancers", n)
+	}
+	h.must(204, "DELETE", "/v2.0/lbaas/loadbalancers/"+id+"?cascade=true", "demo", nil)
+	h.wait(id, "")
+	if h.svc.listeners.Len()+h.svc.pools.Len()+h.svc.members.Len()+h.svc.monitors.Len() != 0 {
+		t.Fatal("children survived a cascade delete")
+	}
+}

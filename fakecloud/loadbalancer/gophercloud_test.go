@@ -191,6 +191,27 @@ func TestGophercloud(t *testing.T) {
 		t.Fatalf("get after delete: %v", err)
 	}
 
+	// A fully populated load balancer in one call.
+	weight1 := 1
+	full, err := loadbalancers.Create(ctx, c, loadbalancers.CreateOpts{
+		Name: "full", VipSubnetID: subnetDemo,
+		Listeners: []listeners.CreateOpts{{
+			Protocol: listeners.ProtocolHTTP, ProtocolPort: 80,
+			DefaultPool: &pools.CreateOpts{
+				Name: "web", LBMethod: pools.LBMethodRoundRobin, Protocol: pools.ProtocolHTTP,
+				Members: []pools.CreateMemberOpts{{Address: "10.0.7.1", ProtocolPort: 8080, Weight: &weight1}},
+				Monitor: monitors.CreateOpts{Type: monitors.TypeHTTP, Delay: 5, Timeout: 3, MaxRetries: 2},
+			},
+		}},
+	}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Listeners) != 1 || len(full.Pools) != 1 || len(full.Pools[0].Members) != 1 || full.Pools[0].Monitor.Type != "HTTP" {
+		t.Fatalf("full create: %+v", full)
+	}
+	waitActive(t, c, full.ID)
+
 	// Quotas, as admin.
 	admin := h.client("admin")
 	five := 5

@@ -137,7 +137,7 @@ func (b *monitorBody) validate(create bool) error {
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"type", b.Type.has()}, {"delay", b.Delay.has()}, {"timeout", b.Timeout.has()}, {"max_retries", b.MaxRetries.has()}, {"pool_id", b.PoolID.has()}} {
+		}{{"type", b.Type.has()}, {"delay", b.Delay.has()}, {"timeout", b.Timeout.has()}, {"max_retries", b.MaxRetries.has()}} {
 			if !f.set {
 				return errInput(f.name, "None", "Mandatory field missing.")
 			}
@@ -186,16 +186,11 @@ func checkMonitorForPool(typ string, delay int, poolProtocol string) error {
 	return nil
 }
 
-func (s *Service) createMonitor(w http.ResponseWriter, r *http.Request) error {
-	var b monitorBody
-	if err := decodeRoot(r, "healthmonitor", &b); err != nil {
-		return err
-	}
-	if err := b.validate(true); err != nil {
-		return err
-	}
+// newMonitor builds a PENDING_CREATE monitor of pool poolID from a validated create body,
+// with Octavia's HTTP defaults, refusing HTTP attributes on other types.
+func newMonitor(b *monitorBody, poolID string) (HealthMonitor, error) {
 	h := HealthMonitor{
-		ID: uuid.NewString(), PoolID: b.PoolID.V, Name: orEmpty(b.Name), Type: b.Type.V,
+		ID: uuid.NewString(), PoolID: poolID, Name: orEmpty(b.Name), Type: b.Type.V,
 		Delay: b.Delay.V, Timeout: b.Timeout.V, MaxRetries: b.MaxRetries.V, MaxRetriesDown: defaultMaxRetriesDown,
 		AdminStateUp: !b.AdminStateUp.has() || b.AdminStateUp.V, Tags: tagsOf(b.Tags), DomainName: orEmpty(b.DomainName),
 		ProvisioningStatus: StatusPendingCreate, OperatingStatus: OpOffline, CreatedAt: now(),
@@ -213,7 +208,7 @@ func (s *Service) createMonitor(w http.ResponseWriter, r *http.Request) error {
 			set  bool
 		}{{"http_method", b.HTTPMethod.has()}, {"url_path", b.URLPath.has()}, {"expected_codes", b.ExpectedCodes.has()}} {
 			if f.set {
-				return errInvalidOption(f.name, "health monitors of type "+h.Type)
+				return h, errInvalidOption(f.name, "health monitors of type "+h.Type)
 			}
 		}
 	} else {
@@ -229,12 +224,30 @@ func (s *Service) createMonitor(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if h.DomainName != "" && h.HTTPVersion == nil {
-		return errValidation("'http_version' must be specified when 'domain_name' is provided.")
+		return h, errValidation("'http_version' must be specified when 'domain_name' is provided.")
 	}
 	if h.DomainName != "" && *h.HTTPVersion < 1.1 {
-		return errInvalidOption(fmt.Sprintf("http_version %v", *h.HTTPVersion), "health monitors HTTP 1.1 domain name health check")
+		return h, errInvalidOption(fmt.Sprintf("http_version %v", *h.HTTPVersion), "health monitors HTTP 1.1 domain name health check")
 	}
-	err := s.env.DB.Update(func(tx *store.Tx) error {
+	return h, nil
+}
+
+func (s *Service) createMonitor(w http.ResponseWriter, r *http.Request) error {
+	var b monitorBody
+	if err := decodeRoot(r, "healthmonitor", &b); err != nil {
+		return err
+	}
+	if err := b.validate(true); err != nil {
+		return err
+	}
+	if !b.PoolID.has() {
+		return errInput("pool_id", "None", "Mandatory field missing.")
+	}
+	h, err := newMonitor(&b, b.PoolID.V)
+	if err != nil {
+		return err
+	}
+	err = s.env.DB.Update(func(tx *store.Tx) error {
 		p, err := s.lookupPool(r, h.PoolID)
 		if err != nil {
 			return err

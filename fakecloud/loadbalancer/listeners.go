@@ -1,6 +1,7 @@
 package loadbalancer
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
@@ -157,7 +158,7 @@ type listenerBody struct {
 	ProjectID               opt[string]            `json:"project_id"`
 	TenantID                opt[string]            `json:"tenant_id"`
 	DefaultPoolID           opt[string]            `json:"default_pool_id"`
-	DefaultPool             opt[map[string]any]    `json:"default_pool"`
+	DefaultPool             opt[json.RawMessage]   `json:"default_pool"`
 	L7Policies              opt[[]any]             `json:"l7policies"`
 	InsertHeaders           opt[map[string]string] `json:"insert_headers"`
 	LoadBalancerID          opt[string]            `json:"loadbalancer_id"`
@@ -185,9 +186,6 @@ func (b *listenerBody) validate(create bool) error {
 		}
 		if !b.ProtocolPort.has() {
 			return errInput("protocol_port", "None", "Mandatory field missing.")
-		}
-		if !b.LoadBalancerID.has() {
-			return errInput("loadbalancer_id", "None", "Mandatory field missing.")
 		}
 	}
 	return firstErr(
@@ -335,19 +333,10 @@ func (s *Service) checkPortFree(lb LoadBalancer, self string, protocol string, p
 	return nil
 }
 
-func (s *Service) createListener(w http.ResponseWriter, r *http.Request) error {
-	var b listenerBody
-	if err := decodeRoot(r, "listener", &b); err != nil {
-		return err
-	}
-	if err := b.validate(true); err != nil {
-		return err
-	}
-	if b.DefaultPool.has() || (b.L7Policies.has() && len(b.L7Policies.V) > 0) {
-		return errValidation("default_pool and l7policies in a listener create are not supported by this deployment.")
-	}
+// newListener builds a PENDING_CREATE listener of lbID from a validated create body.
+func newListener(b *listenerBody, lbID string) Listener {
 	l := Listener{
-		ID: uuid.NewString(), LoadBalancerID: b.LoadBalancerID.V, Protocol: b.Protocol.V, ProtocolPort: b.ProtocolPort.V,
+		ID: uuid.NewString(), LoadBalancerID: lbID, Protocol: b.Protocol.V, ProtocolPort: b.ProtocolPort.V,
 		AdminStateUp: true, ConnectionLimit: defaultConnectionLimit, ClientAuthentication: "NONE",
 		TimeoutClientData: defaultTimeoutClientData, TimeoutMemberConnect: defaultTimeoutMemberConnect,
 		TimeoutMemberData: defaultTimeoutMemberData, TimeoutTCPInspect: defaultTimeoutTCPInspect,
@@ -360,6 +349,24 @@ func (s *Service) createListener(w http.ResponseWriter, r *http.Request) error {
 			l.ALPNProtocols = []string{"h2", "http/1.1", "http/1.0"}
 		}
 	}
+	return l
+}
+
+func (s *Service) createListener(w http.ResponseWriter, r *http.Request) error {
+	var b listenerBody
+	if err := decodeRoot(r, "listener", &b); err != nil {
+		return err
+	}
+	if err := b.validate(true); err != nil {
+		return err
+	}
+	if !b.LoadBalancerID.has() {
+		return errInput("loadbalancer_id", "None", "Mandatory field missing.")
+	}
+	if b.DefaultPool.has() || (b.L7Policies.has() && len(b.L7Policies.V) > 0) {
+		return errValidation("default_pool and l7policies in a listener create are not supported by this deployment; create the pool with listener_id.")
+	}
+	l := newListener(&b, b.LoadBalancerID.V)
 	err := s.env.DB.Update(func(tx *store.Tx) error {
 		lb, err := s.lookupLB(r, l.LoadBalancerID)
 		if err != nil {

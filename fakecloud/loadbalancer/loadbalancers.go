@@ -1,6 +1,7 @@
 package loadbalancer
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"slices"
@@ -131,24 +132,24 @@ func (s *Service) getLB(w http.ResponseWriter, r *http.Request) error {
 
 // lbCreate is the body of POST /loadbalancers.
 type lbCreate struct {
-	Name             opt[string]   `json:"name"`
-	Description      opt[string]   `json:"description"`
-	AdminStateUp     opt[bool]     `json:"admin_state_up"`
-	VipAddress       opt[string]   `json:"vip_address"`
-	VipPortID        opt[string]   `json:"vip_port_id"`
-	VipSubnetID      opt[string]   `json:"vip_subnet_id"`
-	VipNetworkID     opt[string]   `json:"vip_network_id"`
-	VipQosPolicyID   opt[string]   `json:"vip_qos_policy_id"`
-	VipSgIDs         opt[[]string] `json:"vip_sg_ids"`
-	AdditionalVips   opt[[]any]    `json:"additional_vips"`
-	ProjectID        opt[string]   `json:"project_id"`
-	TenantID         opt[string]   `json:"tenant_id"`
-	Provider         opt[string]   `json:"provider"`
-	FlavorID         opt[string]   `json:"flavor_id"`
-	AvailabilityZone opt[string]   `json:"availability_zone"`
-	Tags             opt[[]string] `json:"tags"`
-	Listeners        opt[[]any]    `json:"listeners"`
-	Pools            opt[[]any]    `json:"pools"`
+	Name             opt[string]            `json:"name"`
+	Description      opt[string]            `json:"description"`
+	AdminStateUp     opt[bool]              `json:"admin_state_up"`
+	VipAddress       opt[string]            `json:"vip_address"`
+	VipPortID        opt[string]            `json:"vip_port_id"`
+	VipSubnetID      opt[string]            `json:"vip_subnet_id"`
+	VipNetworkID     opt[string]            `json:"vip_network_id"`
+	VipQosPolicyID   opt[string]            `json:"vip_qos_policy_id"`
+	VipSgIDs         opt[[]string]          `json:"vip_sg_ids"`
+	AdditionalVips   opt[[]any]             `json:"additional_vips"`
+	ProjectID        opt[string]            `json:"project_id"`
+	TenantID         opt[string]            `json:"tenant_id"`
+	Provider         opt[string]            `json:"provider"`
+	FlavorID         opt[string]            `json:"flavor_id"`
+	AvailabilityZone opt[string]            `json:"availability_zone"`
+	Tags             opt[[]string]          `json:"tags"`
+	Listeners        opt[[]json.RawMessage] `json:"listeners"`
+	Pools            opt[[]json.RawMessage] `json:"pools"`
 }
 
 func (b *lbCreate) validate() error {
@@ -247,9 +248,6 @@ func (s *Service) createLB(w http.ResponseWriter, r *http.Request) error {
 	if b.VipSgIDs.has() && len(b.VipSgIDs.V) > 0 {
 		return errValidation("vip_sg_ids are not supported by this deployment.")
 	}
-	if (b.Listeners.has() && len(b.Listeners.V) > 0) || (b.Pools.has() && len(b.Pools.V) > 0) {
-		return errValidation("creating a fully populated load balancer is not supported by this deployment; create the listeners and pools separately.")
-	}
 	if b.VipQosPolicyID.has() {
 		return errInvalidSubresource("QoS Policy", b.VipQosPolicyID.V)
 	}
@@ -279,6 +277,10 @@ func (s *Service) createLB(w http.ResponseWriter, r *http.Request) error {
 		ProvisioningStatus: StatusPendingCreate, OperatingStatus: OpOffline,
 		Provider: provider, Tags: tagsOf(b.Tags), CreatedAt: now(),
 	}
+	graph, err := s.buildLBGraph(&b, lb.ID)
+	if err != nil {
+		return err
+	}
 	err = s.env.DB.Update(func(tx *store.Tx) error {
 		if err := s.checkQuota(project, "loadbalancer", 1); err != nil {
 			return err
@@ -301,6 +303,9 @@ func (s *Service) createLB(w http.ResponseWriter, r *http.Request) error {
 		if ext, ok := s.ports.ExternalNetwork(); ok && ext == lb.VipNetworkID {
 			lb.VipExternal = true
 		}
+		if err := s.putLBGraph(tx, &lb, graph); err != nil {
+			return err
+		}
 		if err := s.lbs.Put(tx, lb.ID, lb); err != nil {
 			return err
 		}
@@ -310,7 +315,7 @@ func (s *Service) createLB(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"loadbalancer": viewLB(lb)})
+	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"loadbalancer": viewLBFull(lb, graph)})
 	return nil
 }
 

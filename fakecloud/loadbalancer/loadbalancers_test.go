@@ -327,6 +327,12 @@ func TestVersionsAndProviders(t *testing.T) {
 	if p["providers"].([]any)[0].(map[string]any)["name"] != "amphora" {
 		t.Fatalf("providers: %v", p)
 	}
+	if f := h.must(200, "GET", "/v2.0/lbaas/flavors", "demo", nil); len(f["flavors"].([]any)) != 0 {
+		t.Fatalf("flavors: %v", f)
+	}
+	h.must(404, "GET", "/v2.0/lbaas/l7policies/"+subnetDemo, "demo", nil)
+	h.must(403, "GET", "/v2/octavia/amphorae", "demo", nil)
+	h.must(200, "GET", "/v2/octavia/amphorae", "admin", nil)
 }
 
 func TestRestartResumesPendingWork(t *testing.T) {

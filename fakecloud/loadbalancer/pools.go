@@ -1,12 +1,11 @@
 package loadbalancer
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"regexp"
 	"slices"
-
-	"github.com/google/uuid"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
@@ -123,26 +122,26 @@ type spBody struct {
 
 // poolBody holds the attributes of a pool create or update.
 type poolBody struct {
-	Name               opt[string]         `json:"name"`
-	Description        opt[string]         `json:"description"`
-	AdminStateUp       opt[bool]           `json:"admin_state_up"`
-	ListenerID         opt[string]         `json:"listener_id"`
-	LoadBalancerID     opt[string]         `json:"loadbalancer_id"`
-	Protocol           opt[string]         `json:"protocol"`
-	LBAlgorithm        opt[string]         `json:"lb_algorithm"`
-	SessionPersistence opt[spBody]         `json:"session_persistence"`
-	ProjectID          opt[string]         `json:"project_id"`
-	TenantID           opt[string]         `json:"tenant_id"`
-	HealthMonitor      opt[map[string]any] `json:"healthmonitor"`
-	Members            opt[[]any]          `json:"members"`
-	Tags               opt[[]string]       `json:"tags"`
-	TLSContainerRef    opt[string]         `json:"tls_container_ref"`
-	CATLSContainerRef  opt[string]         `json:"ca_tls_container_ref"`
-	CRLContainerRef    opt[string]         `json:"crl_container_ref"`
-	TLSEnabled         opt[bool]           `json:"tls_enabled"`
-	TLSCiphers         opt[string]         `json:"tls_ciphers"`
-	TLSVersions        opt[[]string]       `json:"tls_versions"`
-	ALPNProtocols      opt[[]string]       `json:"alpn_protocols"`
+	Name               opt[string]            `json:"name"`
+	Description        opt[string]            `json:"description"`
+	AdminStateUp       opt[bool]              `json:"admin_state_up"`
+	ListenerID         opt[string]            `json:"listener_id"`
+	LoadBalancerID     opt[string]            `json:"loadbalancer_id"`
+	Protocol           opt[string]            `json:"protocol"`
+	LBAlgorithm        opt[string]            `json:"lb_algorithm"`
+	SessionPersistence opt[spBody]            `json:"session_persistence"`
+	ProjectID          opt[string]            `json:"project_id"`
+	TenantID           opt[string]            `json:"tenant_id"`
+	HealthMonitor      opt[json.RawMessage]   `json:"healthmonitor"`
+	Members            opt[[]json.RawMessage] `json:"members"`
+	Tags               opt[[]string]          `json:"tags"`
+	TLSContainerRef    opt[string]            `json:"tls_container_ref"`
+	CATLSContainerRef  opt[string]            `json:"ca_tls_container_ref"`
+	CRLContainerRef    opt[string]            `json:"crl_container_ref"`
+	TLSEnabled         opt[bool]              `json:"tls_enabled"`
+	TLSCiphers         opt[string]            `json:"tls_ciphers"`
+	TLSVersions        opt[[]string]          `json:"tls_versions"`
+	ALPNProtocols      opt[[]string]          `json:"alpn_protocols"`
 }
 
 var badCookieRe = regexp.MustCompile(`[\x00-\x20\x22\x28-\x29\x2c\x2f\x3a-\x40\x5b-\x5d\x7b\x7d\x7f]+`)
@@ -292,21 +291,12 @@ func (s *Service) createPool(w http.ResponseWriter, r *http.Request) error {
 	if err := b.validate(true); err != nil {
 		return err
 	}
-	if b.HealthMonitor.has() || (b.Members.has() && len(b.Members.V) > 0) {
-		return errValidation("healthmonitor and members in a pool create are not supported by this deployment.")
-	}
-	p := Pool{
-		ID: uuid.NewString(), Protocol: b.Protocol.V, LBAlgorithm: b.LBAlgorithm.V, AdminStateUp: true,
-		ProvisioningStatus: StatusPendingCreate, OperatingStatus: OpOffline, CreatedAt: now(),
-	}
-	b.apply(&p)
-	if p.CRLContainerRef != "" && p.CATLSContainerRef == "" {
-		return errValidation("A CA certificate reference is required to specify a revocation list.")
-	}
-	if err := checkPersistence(p.Protocol, p.SessionPersistence); err != nil {
+	g, err := s.buildPoolGraph(&b)
+	if err != nil {
 		return err
 	}
-	err := s.env.DB.Update(func(tx *store.Tx) error {
+	p := g.pool
+	err = s.env.DB.Update(func(tx *store.Tx) error {
 		var lb LoadBalancer
 		var listener *Listener
 		var err error
@@ -339,8 +329,11 @@ func (s *Service) createPool(w http.ResponseWriter, r *http.Request) error {
 			}
 			listener = &l
 		}
-		p.LoadBalancerID, p.ProjectID = lb.ID, lb.ProjectID
+		g.bind(lb.ID, lb.ProjectID)
 		if err := s.checkQuota(lb.ProjectID, "pool", 1); err != nil {
+			return err
+		}
+		if err := s.graphQuota(lb.ProjectID, []poolGraph{g}); err != nil {
 			return err
 		}
 		var listenerIDs []string
@@ -354,25 +347,21 @@ func (s *Service) createPool(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if listener != nil {
-			p.ListenerIDs = []string{listener.ID}
-			if _, err := s.listeners.Modify(tx, listener.ID, func(l *Listener) error { l.DefaultPoolID = p.ID; return nil }); err != nil {
+			g.pool.ListenerIDs = []string{listener.ID}
+			if _, err := s.listeners.Modify(tx, listener.ID, func(l *Listener) error { l.DefaultPoolID = g.pool.ID; return nil }); err != nil {
 				return err
 			}
 		}
-		if err := s.pools.Put(tx, p.ID, p); err != nil {
+		if err := s.putPoolGraph(tx, g); err != nil {
 			return err
 		}
-		lb.PoolIDs = withID(lb.PoolIDs, p.ID)
-		if err := s.lbs.Put(tx, lb.ID, lb); err != nil {
-			return err
-		}
-		s.emit(tx, "pool", p.ID, p.ProjectID, "created", p.Protocol+" "+p.LBAlgorithm, "")
-		return nil
+		lb.PoolIDs = withID(lb.PoolIDs, g.pool.ID)
+		return s.lbs.Put(tx, lb.ID, lb)
 	})
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"pool": viewPool(p)})
+	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"pool": viewPool(g.pool)})
 	return nil
 }
 

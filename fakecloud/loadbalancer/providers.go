@@ -7,6 +7,37 @@ import (
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 )
 
+// emptyRoutes serves the collections fakecloud does not model (flavors, availability zones,
+// L7 policies, amphorae) as Octavia with none of them configured would: empty lists, and 404
+// for any id.
+func (s *Service) emptyRoutes(rt *httpapi.Router, base string) {
+	empty := []struct{ path, key, kind string }{
+		{"/flavors", "flavors", "Flavor"},
+		{"/flavorprofiles", "flavorprofiles", "Flavor Profile"},
+		{"/availabilityzones", "availability_zones", "Availability Zone"},
+		{"/availabilityzoneprofiles", "availability_zone_profiles", "Availability Zone Profile"},
+		{"/l7policies", "l7policies", "L7 Policy"},
+	}
+	for _, e := range empty {
+		rt.Handle("GET "+base+e.path, strings.TrimPrefix(e.path, "/")+".list", func(w http.ResponseWriter, r *http.Request) error {
+			httpapi.WriteJSON(w, http.StatusOK, map[string]any{e.key: []any{}, e.key + "_links": []any{}})
+			return nil
+		})
+		rt.Handle("GET "+base+e.path+"/{id}", strings.TrimPrefix(e.path, "/")+".get", func(w http.ResponseWriter, r *http.Request) error {
+			return errNotFound(e.kind, r.PathValue("id"))
+		})
+	}
+}
+
+// listAmphorae is the admin-only /octavia/amphorae: the memory backend runs none.
+func (s *Service) listAmphorae(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"amphorae": []any{}, "amphorae_links": []any{}})
+	return nil
+}
+
 func (s *Service) listProviders(w http.ResponseWriter, r *http.Request) error {
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"providers": s.cfg.Providers})
 	return nil

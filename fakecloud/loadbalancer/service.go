@@ -122,7 +122,10 @@ func (s *Service) Routes() {
 		s.monitorRoutes(rt, base)
 		s.quotaRoutes(rt, base)
 		rt.Handle("GET "+base+"/providers", "provider.list", s.listProviders)
+		s.emptyRoutes(rt, base)
 	}
+	rt.Handle("GET /v2.0/octavia/amphorae", "amphora.list", s.listAmphorae)
+	rt.Handle("GET /v2/octavia/amphorae", "amphora.list", s.listAmphorae)
 }
 
 // Resources lists every object of the service for `fakecloud state`.
