@@ -25,7 +25,7 @@ Break it:       fakecloud fault add outage --service load-balancer
 Watch it:       fakecloud events --follow`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(newServeCommand(), newFaultCommand(), newEventsCommand(), newStateCommand())
+	root.AddCommand(newServeCommand(), newFaultCommand(), newEventsCommand(), newStateCommand(), newBenchCommand())
 	return root
 }
 

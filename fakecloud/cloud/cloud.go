@@ -50,6 +50,7 @@ type Cloud struct {
 	Faults   *faults.Injector
 	Identity *identity.Service
 	services []services.Service
+	svc      serviceSet
 	mux      *http.ServeMux
 	creds    []Credential
 }
@@ -107,6 +108,7 @@ func (c *Cloud) Handler() http.Handler { return c.mux }
 // Start runs the task engine and housekeeping until ctx ends.
 func (c *Cloud) Start(ctx context.Context) {
 	c.Tasks.Start(ctx)
+	c.startServices(ctx)
 	go func() {
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()

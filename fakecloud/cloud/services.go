@@ -1,18 +1,105 @@
 package cloud
 
-import "github.com/kaas-sandbox/sandbox/fakecloud/services"
+import (
+	"context"
+	"fmt"
+
+	"github.com/kaas-sandbox/sandbox/fakecloud/baremetal"
+	"github.com/kaas-sandbox/sandbox/fakecloud/compute"
+	"github.com/kaas-sandbox/sandbox/fakecloud/image"
+	"github.com/kaas-sandbox/sandbox/fakecloud/loadbalancer"
+	"github.com/kaas-sandbox/sandbox/fakecloud/network"
+	"github.com/kaas-sandbox/sandbox/fakecloud/services"
+)
 
 // Backends are what make resources real: the memory backend (nothing but timers) or the docker
 // backend. A nil field takes the service's memory backend.
-type Backends struct{}
+type Backends struct {
+	Compute      compute.Backend
+	Network      network.Backend
+	LoadBalancer loadbalancer.Backend
+	BareMetal    baremetal.Backend
+}
 
-// buildServices constructs every service beside Keystone and wires their contracts.
+func (b Backends) withDefaults() Backends {
+	if b.Compute == nil {
+		b.Compute = compute.MemoryBackend{}
+	}
+	if b.Network == nil {
+		b.Network = network.MemoryBackend{}
+	}
+	if b.LoadBalancer == nil {
+		b.LoadBalancer = loadbalancer.NewMemoryBackend()
+	}
+	if b.BareMetal == nil {
+		b.BareMetal = baremetal.MemoryBackend{}
+	}
+	return b
+}
+
+// The services beside Keystone, once built.
+type serviceSet struct {
+	network      *network.Service
+	image        *image.Service
+	baremetal    *baremetal.Service
+	compute      *compute.Service
+	loadbalancer *loadbalancer.Service
+}
+
+// buildServices constructs every service beside Keystone and wires their contracts: Nova uses
+// Neutron's ports, Glance's images and Ironic's nodes; Octavia uses Neutron's ports.
 func (c *Cloud) buildServices(env services.Env) error {
+	b := c.cfg.Backends.withDefaults()
+	var err error
+	s := &c.svc
+	if s.network, err = network.New(env, network.Config{}, b.Network); err != nil {
+		return fmt.Errorf("building the network service: %w", err)
+	}
+	if s.image, err = image.New(env, image.Options{}); err != nil {
+		return fmt.Errorf("building the image service: %w", err)
+	}
+	if s.baremetal, err = baremetal.New(env, b.BareMetal); err != nil {
+		return fmt.Errorf("building the bare-metal service: %w", err)
+	}
+	if s.compute, err = compute.New(env, s.network, s.image, s.baremetal, b.Compute, compute.Config{AvailabilityZones: c.cfg.Seed.Zones}); err != nil {
+		return fmt.Errorf("building the compute service: %w", err)
+	}
+	if s.loadbalancer, err = loadbalancer.New(env, s.network, b.LoadBalancer, loadbalancer.Config{}); err != nil {
+		return fmt.Errorf("building the load-balancer service: %w", err)
+	}
+	c.services = append(c.services, s.network, s.image, s.baremetal, s.compute, s.loadbalancer)
 	return nil
+}
+
+// startServices runs the services' own background loops (Octavia's health polling).
+func (c *Cloud) startServices(ctx context.Context) {
+	c.svc.loadbalancer.Start(ctx)
 }
 
 // seedServices creates each service's defaults (flavors, images, the external network,
 // bare-metal nodes) when they do not exist yet.
 func (c *Cloud) seedServices() error {
+	admin, ok := c.Identity.ProjectByName("admin")
+	if !ok {
+		return fmt.Errorf("seeding: the admin project is missing")
+	}
+	if err := c.svc.network.Seed(network.SeedConfig{AdminProject: admin.ID, PublicCIDR: c.cfg.Seed.ExternalCIDR, PublicGateway: c.cfg.Seed.ExternalGW}); err != nil {
+		return fmt.Errorf("seeding the network service: %w", err)
+	}
+	if err := c.svc.image.Seed(image.SeedConfig{Owner: admin.ID}); err != nil {
+		return fmt.Errorf("seeding the image service: %w", err)
+	}
+	if err := c.svc.compute.Seed(nil); err != nil {
+		return fmt.Errorf("seeding the compute service: %w", err)
+	}
+	nodes := c.cfg.Seed.BareMetalNodes
+	if nodes == 0 {
+		nodes = 3
+	}
+	if nodes > 0 {
+		if err := c.svc.baremetal.Seed(baremetal.DefaultSeed(nodes)); err != nil {
+			return fmt.Errorf("seeding the bare-metal service: %w", err)
+		}
+	}
 	return nil
 }
