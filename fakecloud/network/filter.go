@@ -86,3 +86,29 @@ func (m *matcher[T]) match(v *T) bool {
 }
 
 func fmtBool(b bool) string { return strconv.FormatBool(b) }
+
+// flexInt is an integer field that, as Neutron's convert_to_int, also accepts a numeric
+// string ("1400"): the openstack CLI sends some numbers that way.
+type flexInt int
+
+// UnmarshalJSON accepts 5 and "5".
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return httpapi.BadRequest("Invalid input: '%s' is not an integer.", s)
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+func intPtr(f *flexInt) *int {
+	if f == nil {
+		return nil
+	}
+	v := int(*f)
+	return &v
+}

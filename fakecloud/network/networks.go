@@ -13,7 +13,7 @@ type networkFields struct {
 	AdminStateUp *bool    `json:"admin_state_up"`
 	Shared       *bool    `json:"shared"`
 	External     *bool    `json:"router:external"`
-	MTU          *int     `json:"mtu"`
+	MTU          *flexInt `json:"mtu"`
 	PortSecurity *bool    `json:"port_security_enabled"`
 	ProjectID    string   `json:"project_id"`
 	TenantID     string   `json:"tenant_id"`
@@ -161,7 +161,7 @@ func applyNetwork(n *Network, b *networkFields) error {
 		if *b.MTU < 68 || *b.MTU > 9000 {
 			return httpapi.BadRequest("Invalid input for mtu. Reason: '%d' is not in range 68 through 9000.", *b.MTU)
 		}
-		n.MTU = *b.MTU
+		n.MTU = int(*b.MTU)
 	}
 	if b.PortSecurity != nil {
 		n.PortSecurity = *b.PortSecurity

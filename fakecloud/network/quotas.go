@@ -87,7 +87,7 @@ func (s *Service) updateQuota(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var body struct {
-		Quota *map[string]int `json:"quota"`
+		Quota *map[string]flexInt `json:"quota"`
 	}
 	if err := httpapi.Decode(r, &body); err != nil {
 		return err
@@ -112,7 +112,7 @@ func (s *Service) updateQuota(w http.ResponseWriter, r *http.Request) error {
 			q.Limits = map[string]int{}
 		}
 		for k, v := range *body.Quota {
-			q.Limits[k] = v
+			q.Limits[k] = int(v)
 		}
 		s.emit(tx, "quota", project, project, "updated", "")
 		return s.quotas.Put(tx, project, q)

@@ -29,8 +29,8 @@ type ruleFields struct {
 	Direction       *string         `json:"direction"`
 	EtherType       *string         `json:"ethertype"`
 	Protocol        json.RawMessage `json:"protocol"`
-	PortRangeMin    *int            `json:"port_range_min"`
-	PortRangeMax    *int            `json:"port_range_max"`
+	PortRangeMin    *flexInt        `json:"port_range_min"`
+	PortRangeMax    *flexInt        `json:"port_range_max"`
 	RemoteIPPrefix  *string         `json:"remote_ip_prefix"`
 	RemoteGroupID   *string         `json:"remote_group_id"`
 	Description     *string         `json:"description"`
@@ -543,32 +543,33 @@ func parseRule(b *ruleFields) (SecurityGroupRule, error) {
 		return rule, err
 	}
 	rule.Protocol = proto
-	if b.PortRangeMin != nil || b.PortRangeMax != nil {
+	pmin, pmax := intPtr(b.PortRangeMin), intPtr(b.PortRangeMax)
+	if pmin != nil || pmax != nil {
 		switch {
 		case proto == "":
 			return rule, httpapi.BadRequest("Must also specify protocol if port range is given.")
 		case isICMP(proto):
-			for _, v := range []*int{b.PortRangeMin, b.PortRangeMax} {
+			for _, v := range []*int{pmin, pmax} {
 				if v != nil && (*v < 0 || *v > 255) {
 					return rule, httpapi.BadRequest("Invalid value for ICMP field (port_range_min/max): %d. It must be 0 to 255.", *v)
 				}
 			}
-			if b.PortRangeMin == nil && b.PortRangeMax != nil {
-				return rule, httpapi.BadRequest("ICMP code (port-range-max) %d is provided but ICMP type (port-range-min) is missing.", *b.PortRangeMax)
+			if pmin == nil && pmax != nil {
+				return rule, httpapi.BadRequest("ICMP code (port-range-max) %d is provided but ICMP type (port-range-min) is missing.", *pmax)
 			}
 		case portsAllowed(proto):
-			for _, v := range []*int{b.PortRangeMin, b.PortRangeMax} {
+			for _, v := range []*int{pmin, pmax} {
 				if v != nil && (*v < 0 || *v > 65535) {
 					return rule, httpapi.BadRequest("Invalid value for port %d.", *v)
 				}
 			}
-			if b.PortRangeMin != nil && b.PortRangeMax != nil && *b.PortRangeMin > *b.PortRangeMax {
+			if pmin != nil && pmax != nil && *pmin > *pmax {
 				return rule, httpapi.BadRequest("For TCP/UDP protocols, port_range_min must be <= port_range_max")
 			}
 		default:
 			return rule, httpapi.BadRequest("Invalid protocol %s for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP.", proto)
 		}
-		rule.PortRangeMin, rule.PortRangeMax = b.PortRangeMin, b.PortRangeMax
+		rule.PortRangeMin, rule.PortRangeMax = pmin, pmax
 		if portsAllowed(proto) && rule.PortRangeMin != nil && rule.PortRangeMax == nil {
 			rule.PortRangeMax = rule.PortRangeMin
 		}

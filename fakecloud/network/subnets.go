@@ -15,7 +15,7 @@ type subnetFields struct {
 	Name            *string           `json:"name"`
 	Description     *string           `json:"description"`
 	NetworkID       *string           `json:"network_id"`
-	IPVersion       *int              `json:"ip_version"`
+	IPVersion       *flexInt          `json:"ip_version"`
 	CIDR            *string           `json:"cidr"`
 	GatewayIP       json.RawMessage   `json:"gateway_ip"` // absent: default; null: none
 	AllocationPools *[]AllocationPool `json:"allocation_pools"`
@@ -138,7 +138,7 @@ func (s *Service) createSubnet(w http.ResponseWriter, r *http.Request) error {
 	}
 	version := 4
 	if b.IPVersion != nil {
-		version = *b.IPVersion
+		version = int(*b.IPVersion)
 		if version != 4 && version != 6 {
 			return httpapi.BadRequest("Invalid input for ip_version. Reason: %d is not in [4, 6].", version)
 		}
