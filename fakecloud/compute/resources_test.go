@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	computeservices "github.com/gophercloud/gophercloud/v2/openstack/compute/v2/services"
 )
 
 func TestFlavors(t *testing.T) {
@@ -282,5 +283,15 @@ func TestQuotasLimitsZonesHypervisors(t *testing.T) {
 	}
 	if _, err := hypervisors.List(demo, nil).AllPages(ctx); !isStatus(err, 403) {
 		t.Fatalf("member hypervisors: %v", err)
+	}
+	pages, err = computeservices.List(e.client("admin", "2.53"), nil).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svcs, err := computeservices.ExtractServices(pages); err != nil || len(svcs) != 6 || svcs[2].Binary != "nova-compute" {
+		t.Fatalf("os-services: %v %+v", err, svcs)
+	}
+	if _, err := computeservices.List(demo, nil).AllPages(ctx); !isStatus(err, 403) {
+		t.Fatalf("member os-services: %v", err)
 	}
 }

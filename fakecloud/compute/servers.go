@@ -734,6 +734,10 @@ func (s *Service) attachPorts(tx *store.Tx, pl *createPlan, srv *Server) ([]serv
 		}
 		p, err := s.ports.AttachPort(tx, req)
 		if err != nil {
+			// Nova answers a missing network, port or security group with a 400.
+			if e := httpapi.AsError(err); e.Status == http.StatusNotFound {
+				return nil, httpapi.BadRequest("%s", e.Message)
+			}
 			return nil, err
 		}
 		out = append(out, p)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/pagination"
@@ -120,6 +121,22 @@ func TestServerLifecycle(t *testing.T) {
 	// The reader cannot write.
 	if err := servers.Delete(ctx, e.client("reader", ""), s.ID).ExtractErr(); !isStatus(err, 403) {
 		t.Fatalf("reader delete: %v", err)
+	}
+
+	// Interfaces and addresses.
+	ifPages, err := attachinterfaces.List(demo, s.ID).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ifs, _ := attachinterfaces.ExtractInterfaces(ifPages); len(ifs) != 2 || ifs[1].PortID != portID {
+		t.Fatalf("interfaces: %+v", ifs)
+	}
+	ipPages, err := servers.ListAddresses(demo, s.ID).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ips, _ := servers.ExtractAddresses(ipPages); len(ips["private"]) != 2 {
+		t.Fatalf("ips: %+v", ips)
 	}
 
 	// Update.

@@ -18,6 +18,41 @@ func (s *Service) zoneRoutes(rt *httpapi.Router, h func(handler) httpapi.Handler
 	rt.Handle("GET /v2.1/os-hypervisors/detail", "hypervisor.list", h(func(c *call) error { return s.listHypervisors(c, true) }))
 	rt.Handle("GET /v2.1/os-hypervisors/statistics", "hypervisor.statistics", h(s.hypervisorStats))
 	rt.Handle("GET /v2.1/os-hypervisors/{id}", "hypervisor.get", h(s.getHypervisor))
+	rt.Handle("GET /v2.1/os-services", "service.list", h(s.listComputeServices))
+}
+
+// listComputeServices serves os-services: a conductor and a scheduler on "controller", and a
+// nova-compute per simulated hypervisor.
+func (s *Service) listComputeServices(c *call) error {
+	if err := c.requireAdmin("os_compute_api:os-services:list"); err != nil {
+		return err
+	}
+	q := c.r.URL.Query()
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000")
+	out := []map[string]any{}
+	add := func(binary, host, zone string) {
+		if (q.Get("binary") != "" && q.Get("binary") != binary) || (q.Get("host") != "" && q.Get("host") != host) {
+			return
+		}
+		var id any = len(out) + 1
+		if c.mv.AtLeast(53) {
+			id = uuid.NewSHA1(flavorNS, []byte("service/"+binary+"/"+host)).String()
+		}
+		svc := map[string]any{"id": id, "binary": binary, "host": host, "zone": zone, "status": "enabled",
+			"state": "up", "updated_at": now, "disabled_reason": nil}
+		if c.mv.AtLeast(11) {
+			svc["forced_down"] = false
+		}
+		out = append(out, svc)
+	}
+	add("nova-conductor", "controller", "internal")
+	add("nova-scheduler", "controller", "internal")
+	for _, az := range s.cfg.AvailabilityZones {
+		for _, h := range s.hostsOf(az) {
+			add("nova-compute", h, az)
+		}
+	}
+	return c.json(http.StatusOK, map[string]any{"services": out})
 }
 
 func (s *Service) listZones(c *call, detail bool) error {
