@@ -29,6 +29,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloud"
+	"github.com/kaas-sandbox/sandbox/fakecloud/compute"
 )
 
 // Options size a run.
@@ -286,7 +287,7 @@ func (r *runner) servers(ctx context.Context) error {
 	}
 	ids := make([]string, r.opts.N)
 	err = r.parallel(ctx, "server create", r.opts.N, func(i int) error {
-		s, err := servers.Create(ctx, r.compute, servers.CreateOpts{Name: fmt.Sprintf("bench-%d", i), FlavorRef: "g1.small", ImageRef: imageID,
+		s, err := servers.Create(ctx, r.compute, servers.CreateOpts{Name: fmt.Sprintf("bench-%d", i), FlavorRef: compute.FlavorID("g1.small"), ImageRef: imageID,
 			Networks: []servers.Network{{UUID: netID}}}, nil).Extract()
 		if err == nil {
 			ids[i] = s.ID

@@ -23,10 +23,21 @@ type Options struct {
 
 // DB is the store: a bbolt file plus the in-memory tables registered on it.
 type DB struct {
-	bolt   *bolt.DB
-	writer sync.Mutex // serialises Update
-	tables map[string]loader
-	events *eventLog
+	bolt    *bolt.DB
+	writer  sync.Mutex // serialises the in-memory part of updates; guards pending
+	pending *batch     // updates applied in memory, waiting for their commit
+	commit  sync.Mutex // one group commit at a time
+	failed  error      // set when a commit failed: the file no longer matches memory
+	tables  map[string]loader
+	events  *eventLog
+}
+
+// batch is a group of updates committed to bbolt in one transaction (group commit): while one
+// batch is being written, the updates that arrive meanwhile gather in the next.
+type batch struct {
+	txs  []*Tx
+	done chan struct{}
+	err  error
 }
 
 type loader interface {
@@ -39,7 +50,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening state file %s (is another fakecloud using it?): %w", path, err)
 	}
-	db := &DB{bolt: b, tables: map[string]loader{}}
+	db := &DB{bolt: b, tables: map[string]loader{}, pending: &batch{done: make(chan struct{})}}
 	kept := opts.EventsKept
 	if kept <= 0 {
 		kept = 10000
@@ -80,54 +91,103 @@ func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 // Undo functions run in reverse order of registration, still under the update's lock.
 func (tx *Tx) OnRollback(fn func()) { tx.undo = append(tx.undo, fn) }
 
-// Update runs fn as one atomic, serialised update. If fn returns an error, or the commit
-// fails, every change fn made is undone and the error is returned.
+// Update runs fn as one atomic, serialised update, and returns once it is committed to the
+// file. If fn returns an error, every change fn made is undone and the error is returned.
+// Concurrent updates are committed together (group commit), so many writers share one write
+// to the file. Should a commit itself fail (disk full), the store refuses every later update:
+// memory and file no longer match, and a restart reloads the file.
 func (db *DB) Update(fn func(tx *Tx) error) error {
 	db.writer.Lock()
-	tx := &Tx{}
-	err := fn(tx)
-	if err == nil && (len(tx.ops) > 0 || len(tx.events) > 0) {
-		err = db.commit(tx)
+	if db.failed != nil {
+		db.writer.Unlock()
+		return db.failed
 	}
-	if err != nil {
+	tx := &Tx{}
+	if err := fn(tx); err != nil {
 		for i := len(tx.undo) - 1; i >= 0; i-- {
 			tx.undo[i]()
 		}
 		db.writer.Unlock()
 		return err
 	}
-	db.events.append(tx.events)
-	db.writer.Unlock()
-	for _, f := range tx.after {
-		f()
+	if len(tx.ops) == 0 && len(tx.events) == 0 {
+		db.writer.Unlock()
+		tx.runAfter()
+		return nil
 	}
+	b := db.pending
+	b.txs = append(b.txs, tx)
+	db.writer.Unlock()
+
+	db.commit.Lock()
+	select {
+	case <-b.done: // a later leader committed our batch already
+	default:
+		db.writer.Lock()
+		cur := db.pending
+		db.pending = &batch{done: make(chan struct{})}
+		db.writer.Unlock()
+		cur.err = db.write(cur.txs)
+		if cur.err != nil {
+			db.writer.Lock()
+			db.failed = fmt.Errorf("the state file could not be written; restart fakecloud: %w", cur.err)
+			db.writer.Unlock()
+		}
+		close(cur.done)
+	}
+	db.commit.Unlock()
+	<-b.done
+	if b.err != nil {
+		return b.err
+	}
+	tx.runAfter()
 	return nil
 }
 
-func (db *DB) commit(tx *Tx) error {
+func (tx *Tx) runAfter() {
+	for _, f := range tx.after {
+		f()
+	}
+}
+
+// write commits the operations and events of txs, in order, in one bolt transaction.
+func (db *DB) write(txs []*Tx) error {
+	var events []Event
 	err := db.bolt.Update(func(btx *bolt.Tx) error {
-		for _, o := range tx.ops {
-			b, err := btx.CreateBucketIfNotExists([]byte(o.bucket))
-			if err != nil {
-				return err
+		buckets := map[string]*bolt.Bucket{}
+		for _, tx := range txs {
+			for _, o := range tx.ops {
+				b := buckets[o.bucket]
+				if b == nil {
+					var err error
+					if b, err = btx.CreateBucketIfNotExists([]byte(o.bucket)); err != nil {
+						return err
+					}
+					buckets[o.bucket] = b
+				}
+				var err error
+				if o.value == nil {
+					err = b.Delete([]byte(o.key))
+				} else {
+					err = b.Put([]byte(o.key), o.value)
+				}
+				if err != nil {
+					return fmt.Errorf("writing %s/%s: %w", o.bucket, o.key, err)
+				}
 			}
-			if o.value == nil {
-				err = b.Delete([]byte(o.key))
-			} else {
-				err = b.Put([]byte(o.key), o.value)
+			if len(tx.events) > 0 {
+				if err := db.writeEvents(btx, tx.events); err != nil {
+					return err
+				}
+				events = append(events, tx.events...)
 			}
-			if err != nil {
-				return fmt.Errorf("writing %s/%s: %w", o.bucket, o.key, err)
-			}
-		}
-		if len(tx.events) > 0 {
-			return db.writeEvents(btx, tx.events)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("committing state: %w", err)
 	}
+	db.events.append(events)
 	return nil
 }
 

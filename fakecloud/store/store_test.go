@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 )
@@ -117,5 +118,49 @@ func TestEventsFollow(t *testing.T) {
 	evs, _ := db.EventsSince(1, 0)
 	if len(evs) != 1 || evs[0].Action != "two" {
 		t.Fatalf("EventsSince(1) = %+v", evs)
+	}
+}
+
+func TestConcurrentUpdatesAreAllCommitted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db := openTemp(t, path)
+	things := MustTable[thing](db, "things")
+	const writers, each = 8, 50
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		go func(w int) {
+			for i := 0; i < each; i++ {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				err := db.Update(func(tx *Tx) error {
+					tx.Emit(Event{Action: "created", ID: id})
+					return things.Put(tx, id, thing{Name: id})
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < writers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, _ := db.EventsSince(0, 0)
+	for i, e := range evs {
+		if e.Seq != uint64(i+1) {
+			t.Fatalf("event %d has seq %d: sequence numbers must be dense and ordered", i, e.Seq)
+		}
+	}
+	db.Close()
+	db = openTemp(t, path)
+	defer db.Close()
+	if n := MustTable[thing](db, "things").Len(); n != writers*each {
+		t.Fatalf("%d rows after reopen, want %d", n, writers*each)
+	}
+	if evs, _ := db.EventsSince(0, 0); len(evs) != writers*each {
+		t.Fatalf("%d events after reopen, want %d", len(evs), writers*each)
 	}
 }
