@@ -960,8 +960,20 @@ func boolParam(name, v string) (bool, error) {
 // textMatcher compiles Nova's regex filters (name, ip); a pattern without regex syntax is a
 // plain substring search, as a regex of it would be.
 func textMatcher(name, pattern string) (func(string) bool, error) {
-	if regexp.QuoteMeta(pattern) == pattern {
-		return func(s string) bool { return strings.Contains(s, pattern) }, nil
+	literal := func(p string) bool { return regexp.QuoteMeta(p) == p }
+	core, anchoredStart := strings.CutPrefix(pattern, "^")
+	core, anchoredEnd := strings.CutSuffix(core, "$")
+	if literal(core) {
+		switch {
+		case anchoredStart && anchoredEnd:
+			return func(s string) bool { return s == core }, nil
+		case anchoredStart:
+			return func(s string) bool { return strings.HasPrefix(s, core) }, nil
+		case anchoredEnd:
+			return func(s string) bool { return strings.HasSuffix(s, core) }, nil
+		default:
+			return func(s string) bool { return strings.Contains(s, core) }, nil
+		}
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
