@@ -104,6 +104,7 @@ func (c *Client) RemoveFault(ctx context.Context, id string) (int, error) {
 type State struct {
 	Resources []services.Resource `json:"resources"`
 	Tasks     []tasks.Task        `json:"tasks"`
+	Projects  map[string]string   `json:"projects"` // project id -> name
 }
 
 // State returns the cloud's resources, optionally of one project.

@@ -97,7 +97,14 @@ func newStateCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROJECT\tSERVICE\tKIND\tNAME\tID\tSTATUS")
 			for _, r := range st.Resources {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Project, r.Service, r.Kind, r.Name, r.ID, r.Status)
+				project := st.Projects[r.Project]
+				switch {
+				case r.Project == "":
+					project = "(region)"
+				case project == "":
+					project = r.Project
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", project, r.Service, r.Kind, r.Name, r.ID, r.Status)
 			}
 			if len(st.Tasks) > 0 {
 				fmt.Fprintln(tw, "\nPENDING TASK\tRESOURCE\tATTEMPTS\tNOT BEFORE\tLAST ERROR\t")

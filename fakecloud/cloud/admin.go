@@ -71,7 +71,11 @@ func (c *Cloud) adminRoutes(env services.Env) {
 				out = append(out, res)
 			}
 		}
-		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"resources": out, "tasks": c.Tasks.Pending()})
+		names := map[string]string{}
+		for _, p := range c.Identity.Projects() {
+			names[p.ID] = p.Name
+		}
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"resources": out, "tasks": c.Tasks.Pending(), "projects": names})
 		return nil
 	}))
 }
