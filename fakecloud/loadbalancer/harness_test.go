@@ -270,6 +270,7 @@ type harness struct {
 }
 
 type harnessOpts struct {
+	dir     string // state directory; default a fresh temporary one
 	build   time.Duration
 	staller tasks.Staller
 	maxTry  int
@@ -278,7 +279,10 @@ type harnessOpts struct {
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, harnessOpts{}) }
 
 func newHarnessWith(t testing.TB, o harnessOpts) *harness {
-	db, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{})
+	if o.dir == "" {
+		o.dir = t.TempDir()
+	}
+	db, err := store.Open(filepath.Join(o.dir, "state.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,15 +311,24 @@ func newHarnessWith(t testing.TB, o harnessOpts) *harness {
 	eng.Start(ctx)
 	srv := httptest.NewServer(mux)
 	h := &harness{t: t, svc: svc, db: db, engine: eng, srv: srv, ports: ports, backend: be, quotas: q, cancel: cancel}
-	t.Cleanup(func() {
-		cancel()
-		srv.Close()
-		_ = db.Close()
-	})
+	t.Cleanup(h.close)
 	return h
 }
 
 // do sends a request as token and decodes the JSON answer (nil for an empty body).
+// close stops the engine and the server and closes the store (idempotent).
+func (h *harness) close() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.srv.Close()
+	// Let a task that is running finish its update; queued ones just stay in the store.
+	time.Sleep(20 * time.Millisecond)
+	_ = h.db.Close()
+	h.cancel = nil
+}
+
 func (h *harness) do(method, path, token string, body any) (int, map[string]any) {
 	h.t.Helper()
 	var rd io.Reader

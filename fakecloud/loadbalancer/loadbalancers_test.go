@@ -354,3 +354,20 @@ func TestRestartResumesPendingWork(t *testing.T) {
 		t.Fatalf("after run: %s", lb.ProvisioningStatus)
 	}
 }
+
+func TestRestartFinishesPendingWork(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarnessWith(t, harnessOpts{dir: dir, build: 300 * time.Millisecond})
+	id := h.activeLB("demo")
+	h.must(201, "POST", "/v2.0/lbaas/listeners", "demo", map[string]any{"listener": map[string]any{"loadbalancer_id": id, "protocol": "TCP", "protocol_port": 80}})
+	h.close()
+
+	h2 := newHarnessWith(t, harnessOpts{dir: dir, build: time.Millisecond})
+	if lb, _ := h2.svc.lbs.Get(id); lb.ProvisioningStatus != StatusPendingUpdate {
+		t.Fatalf("after restart: %s", lb.ProvisioningStatus)
+	}
+	h2.wait(id, StatusActive)
+	if l := h2.svc.listeners.List(nil); len(l) != 1 || l[0].ProvisioningStatus != StatusActive {
+		t.Fatalf("listener after restart: %+v", l)
+	}
+}

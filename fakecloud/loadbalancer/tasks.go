@@ -274,41 +274,45 @@ func (tr *tree) settle(status string) {
 
 // save writes the tree back, emitting a status event for every object whose statuses changed.
 func (s *Service) save(tx *store.Tx, tr *tree) error {
-	ev := func(kind, id, prov, op, oldProv, oldOp string) {
-		if prov != oldProv || op != oldOp {
-			s.emit(tx, kind, id, tr.lb.ProjectID, "status", prov+"/"+op, "")
+	stamp := now()
+	// ev records a status change of one object and returns the updated_at it should carry.
+	ev := func(kind, id, prov, op, oldProv, oldOp string, updated *time.Time) *time.Time {
+		if prov == oldProv && op == oldOp {
+			return updated
 		}
+		s.emit(tx, kind, id, tr.lb.ProjectID, "status", prov+"/"+op, "")
+		return &stamp
 	}
 	for _, l := range tr.listeners {
 		old, _ := s.listeners.Get(l.ID)
-		ev("listener", l.ID, l.ProvisioningStatus, l.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus)
+		l.UpdatedAt = ev("listener", l.ID, l.ProvisioningStatus, l.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus, l.UpdatedAt)
 		if err := s.listeners.Put(tx, l.ID, *l); err != nil {
 			return err
 		}
 	}
 	for _, p := range tr.pools {
 		old, _ := s.pools.Get(p.ID)
-		ev("pool", p.ID, p.ProvisioningStatus, p.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus)
+		p.UpdatedAt = ev("pool", p.ID, p.ProvisioningStatus, p.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus, p.UpdatedAt)
 		if err := s.pools.Put(tx, p.ID, *p); err != nil {
 			return err
 		}
 	}
 	for _, m := range tr.members {
 		old, _ := s.members.Get(m.ID)
-		ev("member", m.ID, m.ProvisioningStatus, m.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus)
+		m.UpdatedAt = ev("member", m.ID, m.ProvisioningStatus, m.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus, m.UpdatedAt)
 		if err := s.members.Put(tx, m.ID, *m); err != nil {
 			return err
 		}
 	}
 	for _, hm := range tr.monitors {
 		old, _ := s.monitors.Get(hm.ID)
-		ev("healthmonitor", hm.ID, hm.ProvisioningStatus, hm.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus)
+		hm.UpdatedAt = ev("healthmonitor", hm.ID, hm.ProvisioningStatus, hm.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus, hm.UpdatedAt)
 		if err := s.monitors.Put(tx, hm.ID, *hm); err != nil {
 			return err
 		}
 	}
 	old, _ := s.lbs.Get(tr.lb.ID)
-	ev("loadbalancer", tr.lb.ID, tr.lb.ProvisioningStatus, tr.lb.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus)
+	tr.lb.UpdatedAt = ev("loadbalancer", tr.lb.ID, tr.lb.ProvisioningStatus, tr.lb.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus, tr.lb.UpdatedAt)
 	return s.lbs.Put(tx, tr.lb.ID, tr.lb)
 }
 
