@@ -53,7 +53,7 @@ func (s *Service) Claim(tx *store.Tx, resourceClass, instanceID string, userData
 	}
 	want := CustomResourceClass(resourceClass)
 	free := s.nodes.List(func(_ string, n *Node) bool {
-		return n.ProvisionState == StateAvailable && !n.Maintenance && !n.Retired && n.InstanceUUID == "" &&
+		return n.ProvisionState == StateAvailable && !n.Maintenance && !n.Retired && n.InstanceUUID == "" && n.TargetPowerState == "" &&
 			n.ResourceClass != "" && CustomResourceClass(n.ResourceClass) == want
 	})
 	if len(free) == 0 {

@@ -74,8 +74,14 @@ func TestVersionNegotiation(t *testing.T) {
 			t.Errorf("version %q: error body %v", c.version, body)
 		}
 	}
-	if code, _, _ := e.doV(t, "", "", "GET", "/baremetal/v1", "", nil); code != 200 {
-		t.Errorf("GET /v1 without token: %d", code)
+	for _, path := range []string{"/baremetal", "/baremetal/", "/baremetal/v1", "/baremetal/v1/"} {
+		if code, _, _ := e.doV(t, "", "", "GET", path, "", nil); code != 200 {
+			t.Errorf("GET %s without token: %d", path, code)
+		}
+	}
+	// python-ironicclient lists with a trailing slash
+	if code, body, _ := e.doV(t, "admin", "1.78", "GET", "/baremetal/v1/nodes/?maintenance=True", "", nil); code != 200 || body["nodes"] == nil {
+		t.Errorf("GET /v1/nodes/?maintenance=True: %d %v", code, body)
 	}
 	// before 1.11 a new node is available at once, and fields of later versions are hidden
 	code, body, _ := e.doV(t, "admin", "1.10", "POST", "/baremetal/v1/nodes", "application/json", map[string]any{"driver": "fake-hardware"})

@@ -46,10 +46,19 @@ func New(env services.Env, backend Backend) (*Service, error) {
 // Routes registers Ironic's routes under /baremetal.
 func (s *Service) Routes() {
 	rt := s.env.Router("baremetal", "/baremetal", httpapi.StyleIronic)
+	// "GET " is the bare prefix (/baremetal): keystoneauth's discovery does not follow the
+	// redirect ServeMux would answer with.
+	rt.HandlePublic("GET ", "versions", s.root)
 	rt.HandlePublic("GET /{$}", "versions", s.root)
 	rt.HandlePublic("GET /v1", "versions", versioned(s.v1))
 	rt.HandlePublic("GET /v1/{$}", "versions", versioned(s.v1))
-	h := func(pattern, name string, fn httpapi.HandlerFunc) { rt.Handle(pattern, name, versioned(fn)) }
+	h := func(pattern, name string, fn httpapi.HandlerFunc) {
+		rt.Handle(pattern, name, versioned(fn))
+		// python-ironicclient asks for collections with a trailing slash ("/v1/nodes/?...")
+		if !strings.Contains(pattern, "{") && !strings.HasSuffix(pattern, "/") {
+			rt.Handle(pattern+"/{$}", name, versioned(fn))
+		}
+	}
 
 	h("GET /v1/nodes", "node.list", s.listNodes(false))
 	h("GET /v1/nodes/detail", "node.list", s.listNodes(true))

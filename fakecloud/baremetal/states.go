@@ -138,7 +138,7 @@ func (s *Service) short() time.Duration { return s.env.Timing.NodeClean / 4 }
 
 // begin puts n into the transitional state toward target and enqueues the step that ends it.
 func (s *Service) begin(tx *store.Tx, n *Node, state, target string, st step, delay time.Duration) error {
-	if err := s.env.Tasks.Cancel(tx, "", n.UUID); err != nil {
+	if err := s.cancelProvisioning(tx, n); err != nil {
 		return err
 	}
 	project := n.Owner
@@ -152,6 +152,17 @@ func (s *Service) begin(tx *store.Tx, n *Node, state, target string, st step, de
 	s.setState(tx, n, state, target)
 	n.Task = t.ID
 	n.LastError = ""
+	return nil
+}
+
+// cancelProvisioning cancels the pending provisioning tasks of n (not a power change).
+func (s *Service) cancelProvisioning(tx *store.Tx, n *Node) error {
+	for _, st := range []step{stepVerify, stepClean, stepDeploy, stepTeardown, stepInspect, stepAdopt} {
+		if err := s.env.Tasks.Cancel(tx, st.kind(), n.UUID); err != nil {
+			return err
+		}
+	}
+	n.Task = ""
 	return nil
 }
 
@@ -261,7 +272,7 @@ func (s *Service) transition(tx *store.Tx, n *Node, action string) error {
 			failed = StateEnroll
 		}
 		if failed != "" {
-			if err := s.env.Tasks.Cancel(tx, "", n.UUID); err != nil {
+			if err := s.cancelProvisioning(tx, n); err != nil {
 				return err
 			}
 			n.Task = ""

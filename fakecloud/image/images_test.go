@@ -40,7 +40,7 @@ func statusOf(err error) int {
 
 func TestVersionDocuments(t *testing.T) {
 	e := newTestEnv(t, Options{})
-	for path, want := range map[string]int{"/image/": 300, "/image/versions": 200, "/image/v2/": 300} {
+	for path, want := range map[string]int{"/image": 300, "/image/": 300, "/image/versions": 200, "/image/v2/": 300} {
 		code, body := e.do(t, "", "GET", path, "", nil)
 		if code != want {
 			t.Errorf("GET %s = %d, want %d", path, code, want)

@@ -52,6 +52,9 @@ func New(env services.Env, opts Options) (*Service, error) {
 // Routes registers Glance's routes under /image.
 func (s *Service) Routes() {
 	rt := s.env.Router("image", "/image", httpapi.StyleGlance)
+	// "GET " is the bare prefix (/image): keystoneauth's discovery does not follow the redirect
+	// ServeMux would answer with.
+	rt.HandlePublic("GET ", "versions", s.versions(http.StatusMultipleChoices))
 	rt.HandlePublic("GET /{$}", "versions", s.versions(http.StatusMultipleChoices))
 	rt.HandlePublic("GET /versions", "versions", s.versions(http.StatusOK))
 	rt.HandlePublic("GET /v2/{$}", "versions", s.versions(http.StatusMultipleChoices))
