@@ -448,7 +448,8 @@ func TestBackendFailureAndActions(t *testing.T) {
 		t.Fatalf("fault: %+v", srv.Fault)
 	}
 
-	e2 := newTestEnv(t, envOpt{})
+	slow := services.Timing{ServerBuild: 200 * time.Millisecond, ServerDelete: 5 * time.Millisecond}
+	e2 := newTestEnv(t, envOpt{timing: &slow})
 	demo = e2.client("demo", "2.60")
 	s, err = servers.Create(ctx, demo, servers.CreateOpts{Name: "p", FlavorRef: smallFlavor(), ImageRef: imageID, Networks: "none"}, nil).Extract()
 	if err != nil {
