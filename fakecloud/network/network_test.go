@@ -533,6 +533,14 @@ func TestTagsPaginationQuotas(t *testing.T) {
 	if seen != 5 {
 		t.Fatalf("paged through %d networks", seen)
 	}
+	// Sorting.
+	sorted := h.must(t, 200, "demo", "GET", "/v2.0/networks?sort_key=name&sort_dir=desc&sort_key=id&sort_dir=asc", nil, "")["networks"].([]any)
+	if len(sorted) < 5 || sorted[0].(map[string]any)["name"] != "public" {
+		t.Fatalf("sorted: %v", sorted)
+	}
+	if st, _ := h.call(t, "demo", "GET", "/v2.0/networks?sort_key=bogus", nil); st != 400 {
+		t.Fatalf("bad sort key: %d", st)
+	}
 	// Quotas.
 	q := h.must(t, 200, "demo", "GET", "/v2.0/quotas/demo", nil, "quota")
 	if q["port"].(float64) != 500 || q["network"].(float64) != 100 {
@@ -620,3 +628,15 @@ func mustSubnet(t *testing.T, h *harness, netID string) string {
 }
 
 var _ = http.StatusOK
+
+func TestDualStackPort(t *testing.T) {
+	h := newHarness(t)
+	netID, _ := mkNet(t, h, "demo", "10.0.0.0/24", nil)
+	h.must(t, 201, "demo", "POST", "/v2.0/subnets", map[string]any{"subnet": map[string]any{"network_id": netID, "cidr": "fd00::/64",
+		"ip_version": 6, "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"}}, "subnet")
+	p := h.must(t, 201, "demo", "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID}}, "port")
+	ips := p["fixed_ips"].([]any)
+	if len(ips) != 2 || ips[1].(map[string]any)["ip_address"] != "fd00::2" {
+		t.Fatalf("dual stack: %v", ips)
+	}
+}

@@ -428,33 +428,38 @@ func isRouterOwner(owner string) bool {
 func (s *Service) assignIPs(tx *store.Tx, n Network, port *Port, reqs []fixedIPReq, auto bool, keep map[string]bool) ([]FixedIP, error) {
 	out := []FixedIP{}
 	if auto {
+		// As Neutron: one address from the first IPv4 subnet with room, one from the first
+		// stateful IPv6 subnet with room, and one from every SLAAC/stateless IPv6 subnet.
 		var lastErr error
+		gotV4, gotV6, hadV4, hadV6 := false, false, false, false
 		for _, sid := range n.Subnets {
 			sn, ok := s.subnets.Get(sid)
-			if !ok || sn.IPVersion != 4 {
+			if !ok {
+				continue
+			}
+			auto6 := sn.IPVersion == 6 && (sn.IPv6AddressMode == "slaac" || sn.IPv6AddressMode == "dhcpv6-stateless")
+			hadV4 = hadV4 || sn.IPVersion == 4
+			hadV6 = hadV6 || (sn.IPVersion == 6 && !auto6)
+			if (sn.IPVersion == 4 && gotV4) || (sn.IPVersion == 6 && !auto6 && gotV6) {
 				continue
 			}
 			a, err := s.ipam.allocate(tx, &sn, port.ID)
 			if err != nil {
+				if auto6 {
+					return nil, err
+				}
 				lastErr = err
 				continue
 			}
-			return append(out, FixedIP{SubnetID: sid, IPAddress: a.String()}), nil
-		}
-		if lastErr != nil {
-			return nil, lastErr
-		}
-		// No IPv4 subnet: take one address from each IPv6 subnet, as SLAAC would.
-		for _, sid := range n.Subnets {
-			sn, ok := s.subnets.Get(sid)
-			if !ok || sn.IPVersion != 6 {
-				continue
-			}
-			a, err := s.ipam.allocate(tx, &sn, port.ID)
-			if err != nil {
-				return nil, err
-			}
 			out = append(out, FixedIP{SubnetID: sid, IPAddress: a.String()})
+			if sn.IPVersion == 4 {
+				gotV4 = true
+			} else if !auto6 {
+				gotV6 = true
+			}
+		}
+		if (hadV4 && !gotV4) || (hadV6 && !gotV6) {
+			return nil, lastErr
 		}
 		return out, nil
 	}

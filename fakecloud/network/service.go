@@ -3,6 +3,9 @@ package network
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -356,22 +359,87 @@ func writeOne(w http.ResponseWriter, r *http.Request, status int, key string, v 
 	return nil
 }
 
-// writeList paginates views by id and writes {collection: [...], collection_links: [...]}.
+// writeList sorts views (by the sort_key/sort_dir parameters, then id), pages them with
+// limit/marker and writes {collection: [...], collection_links: [...]}.
 func writeList(w http.ResponseWriter, r *http.Request, collection string, views []map[string]any) error {
-	page, err := httpapi.Paginate(r, views, func(v map[string]any) string { id, _ := v["id"].(string); return id })
-	if err != nil {
-		return err
+	q := r.URL.Query()
+	keys, dirs := q["sort_key"], q["sort_dir"]
+	for _, d := range dirs {
+		if d != "asc" && d != "desc" {
+			return httpapi.BadRequest("Invalid input for sort_dir: '%s' is not in ['asc', 'desc'].", d)
+		}
 	}
-	items := make([]map[string]any, len(page.Items))
-	for i, v := range page.Items {
+	for _, k := range keys {
+		if len(views) > 0 {
+			if _, ok := views[0][k]; !ok {
+				return httpapi.BadRequest("%s is an invalid attribute for sort_key", k)
+			}
+		}
+	}
+	idOf := func(v map[string]any) string { id, _ := v["id"].(string); return id }
+	sort.SliceStable(views, func(i, j int) bool {
+		for n, k := range keys {
+			c := compareValues(views[i][k], views[j][k])
+			if c == 0 {
+				continue
+			}
+			if n < len(dirs) && dirs[n] == "desc" {
+				return c > 0
+			}
+			return c < 0
+		}
+		return idOf(views[i]) < idOf(views[j])
+	})
+	if m := q.Get("marker"); m != "" {
+		i := slices.IndexFunc(views, func(v map[string]any) bool { return idOf(v) == m })
+		if i < 0 {
+			return httpapi.BadRequest("marker [%s] not found", m)
+		}
+		views = views[i+1:]
+	}
+	next := ""
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return httpapi.BadRequest("Invalid input for limit: '%s' is not a non-negative integer.", s)
+		}
+		if n > 0 && len(views) > n {
+			views = views[:n]
+			next = idOf(views[n-1])
+		}
+	}
+	items := make([]map[string]any, len(views))
+	for i, v := range views {
 		items[i] = fieldsOf(r, v)
 	}
 	body := map[string]any{collection: items}
-	if r.URL.Query().Has("limit") {
-		body[collection+"_links"] = httpapi.Links(r, page.Next)
+	if q.Has("limit") {
+		body[collection+"_links"] = httpapi.Links(r, next)
 	}
 	httpapi.WriteJSON(w, http.StatusOK, body)
 	return nil
+}
+
+// compareValues orders two view values of the same attribute.
+func compareValues(a, b any) int {
+	switch x := a.(type) {
+	case string:
+		y, _ := b.(string)
+		return strings.Compare(x, y)
+	case int:
+		y, _ := b.(int)
+		return x - y
+	case bool:
+		y, _ := b.(bool)
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 }
 
 func nonNil[T any](s []T) []T {
