@@ -18,6 +18,7 @@ var (
 // Version is a Nova API microversion.
 type Version struct{ Major, Minor int }
 
+// String formats v as "2.60".
 func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // AtLeast reports whether v >= 2.minor.

@@ -195,6 +195,24 @@ func TestServerGroupsOldShape(t *testing.T) {
 	if err != nil || g64.Rules == nil || g64.Rules.MaxServerPerHost != 2 {
 		t.Fatalf("rules: %v %+v", err, g64)
 	}
+	// Quotas on groups and their members.
+	two := 2
+	if _, err := quotasets.Update(ctx, e.client("admin", ""), "demo", quotasets.UpdateOpts{ServerGroups: &two, ServerGroupMembers: &two}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := servergroups.Create(ctx, demo, servergroups.CreateOpts{Name: "third", Policies: []string{"affinity"}}).Extract(); !isStatus(err, 403) {
+		t.Fatalf("third group: %v", err)
+	}
+	member := servers.CreateOpts{Name: "m", FlavorRef: smallFlavor(), ImageRef: imageID, Networks: "none"}
+	for i := 0; i < 3; i++ {
+		_, err := servers.Create(ctx, e.client("demo", "2.37"), member, servers.SchedulerHintOpts{Group: g.ID}).Extract()
+		if i < 2 && err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 && (!isStatus(err, 403) || !strings.Contains(err.Error(), "too many servers in group")) {
+			t.Fatalf("third member: %v", err)
+		}
+	}
 	if err := servergroups.Delete(ctx, demo, g.ID).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}

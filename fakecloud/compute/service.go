@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/google/uuid"
+
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
@@ -157,6 +159,9 @@ func (s *Service) Routes() {
 		return func(w http.ResponseWriter, r *http.Request) error {
 			v, err := requestedVersion(r)
 			setVersionHeaders(w, v)
+			reqID := "req-" + uuid.NewString()
+			w.Header().Set("X-Openstack-Request-Id", reqID)
+			w.Header().Set("X-Compute-Request-Id", reqID)
 			if err != nil {
 				return err
 			}
