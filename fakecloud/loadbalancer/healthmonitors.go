@@ -81,7 +81,7 @@ func (s *Service) listMonitors(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rows, links, err := listRows(r, s.monitors, monitorFields, func(v *HealthMonitor) []string { return v.Tags },
-		func(v *HealthMonitor) bool { return project == "" || v.ProjectID == project })
+		func(v *HealthMonitor) bool { return project == "" || v.ProjectID == project }, nil)
 	if err != nil {
 		return err
 	}

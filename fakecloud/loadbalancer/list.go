@@ -1,6 +1,7 @@
 package loadbalancer
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strconv"
@@ -94,9 +95,18 @@ func first(v []string) string {
 	return v[0]
 }
 
+// row is what listRows needs of a stored type beside its fields.
+type row[T any] interface {
+	*T
+	created() time.Time
+}
+
 // listRows returns one page of the rows of t that scope admits and the request's filters
 // match, and the page's links. It decodes only the rows of the page.
-func listRows[T any](r *http.Request, t *store.Table[T], fs fields[T], tags func(*T) []string, scope func(*T) bool) ([]T, []map[string]string, error) {
+//
+// cand, when not nil, may narrow the rows to examine from an index (returning ok); those rows
+// are decoded and matched like the others.
+func listRows[T any, PT row[T]](r *http.Request, t *store.Table[T], fs fields[T], tags func(*T) []string, scope func(*T) bool, cand func(map[string][]string) ([]string, bool)) ([]T, []map[string]string, error) {
 	q := r.URL.Query()
 	type filter struct {
 		get  func(*T) string
@@ -129,11 +139,13 @@ func listRows[T any](r *http.Request, t *store.Table[T], fs fields[T], tags func
 	}
 	tf := parseTagFilter(q)
 	type hit struct {
-		id   string
-		keys []string
+		id      string
+		created int64    // created_at, in ns
+		keys    []string // the other sort keys, by position in sorts
+		val     *T       // decoded already (index path), or nil
 	}
 	var hits []hit
-	t.List(func(id string, v *T) bool {
+	match := func(v *T) bool {
 		if scope != nil && !scope(v) {
 			return false
 		}
@@ -143,19 +155,53 @@ func listRows[T any](r *http.Request, t *store.Table[T], fs fields[T], tags func
 				return false
 			}
 		}
-		if tags != nil && tf.active && !tf.match(tags(v)) {
-			return false
+		return tags == nil || !tf.active || tf.match(tags(v))
+	}
+	custom := slices.ContainsFunc(sorts, func(sp sortSpec) bool { return sp.key != "created_at" && sp.key != "id" })
+	keysOf := func(v *T) []string {
+		if !custom {
+			return nil
 		}
 		keys := make([]string, len(sorts))
 		for i, sp := range sorts {
-			keys[i] = fs[sp.key](v)
+			if sp.key != "created_at" && sp.key != "id" {
+				keys[i] = fs[sp.key](v)
+			}
 		}
-		hits = append(hits, hit{id, keys})
-		return false
-	})
+		return keys
+	}
+	var ids []string
+	narrowed := false
+	if cand != nil {
+		ids, narrowed = cand(q)
+	}
+	if narrowed {
+		for _, id := range ids {
+			v, ok := t.Get(id)
+			if ok && match(&v) {
+				hits = append(hits, hit{id, PT(&v).created().UnixNano(), keysOf(&v), &v})
+			}
+		}
+	} else {
+		hits = make([]hit, 0, t.Len())
+		t.List(func(id string, v *T) bool {
+			if match(v) {
+				hits = append(hits, hit{id: id, created: PT(v).created().UnixNano(), keys: keysOf(v)})
+			}
+			return false
+		})
+	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		for i, sp := range sorts {
-			c := strings.Compare(a.keys[i], b.keys[i])
+			var c int
+			switch sp.key {
+			case "created_at":
+				c = cmp.Compare(a.created, b.created)
+			case "id":
+				c = strings.Compare(a.id, b.id)
+			default:
+				c = strings.Compare(a.keys[i], b.keys[i])
+			}
 			if sp.desc {
 				c = -c
 			}
@@ -178,7 +224,9 @@ func listRows[T any](r *http.Request, t *store.Table[T], fs fields[T], tags func
 	}
 	out := make([]T, 0, len(hits))
 	for _, h := range hits {
-		if v, ok := t.Get(h.id); ok {
+		if h.val != nil {
+			out = append(out, *h.val)
+		} else if v, ok := t.Get(h.id); ok {
 			out = append(out, v)
 		}
 	}

@@ -108,7 +108,7 @@ func (s *Service) listListeners(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rows, links, err := listRows(r, s.listeners, listenerFields, func(v *Listener) []string { return v.Tags },
-		func(v *Listener) bool { return project == "" || v.ProjectID == project })
+		func(v *Listener) bool { return project == "" || v.ProjectID == project }, nil)
 	if err != nil {
 		return err
 	}
@@ -395,7 +395,7 @@ func (s *Service) createListener(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		lb.ListenerIDs = withID(lb.ListenerIDs, l.ID)
-		if err := s.lbs.Put(tx, lb.ID, lb); err != nil {
+		if err := s.putLB(tx, lb); err != nil {
 			return err
 		}
 		if l.DefaultPoolID != "" {

@@ -99,7 +99,7 @@ func (s *Service) listLBs(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rows, links, err := listRows(r, s.lbs, lbFields, func(v *LoadBalancer) []string { return v.Tags },
-		func(v *LoadBalancer) bool { return project == "" || v.ProjectID == project })
+		func(v *LoadBalancer) bool { return project == "" || v.ProjectID == project }, s.lbCandidates)
 	if err != nil {
 		return err
 	}
@@ -306,7 +306,7 @@ func (s *Service) createLB(w http.ResponseWriter, r *http.Request) error {
 		if err := s.putLBGraph(tx, &lb, graph); err != nil {
 			return err
 		}
-		if err := s.lbs.Put(tx, lb.ID, lb); err != nil {
+		if err := s.putLB(tx, lb); err != nil {
 			return err
 		}
 		s.emit(tx, "loadbalancer", lb.ID, project, "created", "vip "+lb.VipAddress, "")
@@ -376,7 +376,7 @@ func (s *Service) updateLB(w http.ResponseWriter, r *http.Request) error {
 		}
 		lb.ProvisioningStatus = StatusPendingUpdate
 		lb.UpdatedAt = nowPtr()
-		if err := s.lbs.Put(tx, id, lb); err != nil {
+		if err := s.putLB(tx, lb); err != nil {
 			return err
 		}
 		s.emit(tx, "loadbalancer", id, lb.ProjectID, "status", StatusPendingUpdate, "")
@@ -413,7 +413,7 @@ func (s *Service) deleteLB(w http.ResponseWriter, r *http.Request) error {
 		}
 		lb.ProvisioningStatus = StatusPendingDelete
 		lb.UpdatedAt = nowPtr()
-		if err := s.lbs.Put(tx, id, lb); err != nil {
+		if err := s.putLB(tx, lb); err != nil {
 			return err
 		}
 		s.emit(tx, "loadbalancer", id, lb.ProjectID, "status", StatusPendingDelete, "")
@@ -467,7 +467,7 @@ func (s *Service) failoverLB(w http.ResponseWriter, r *http.Request) error {
 		}
 		lb.ProvisioningStatus = StatusPendingUpdate
 		lb.UpdatedAt = nowPtr()
-		if err := s.lbs.Put(tx, id, lb); err != nil {
+		if err := s.putLB(tx, lb); err != nil {
 			return err
 		}
 		s.emit(tx, "loadbalancer", id, lb.ProjectID, "status", StatusPendingUpdate, "failover")

@@ -75,6 +75,11 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	}
 	release()
 	got2 := h.wait(id, StatusActive)
+	for name, want := range map[string]int{"web": 0, "WEB2": 1, "web2": 1} {
+		if l := h.must(200, "GET", "/v2.0/lbaas/loadbalancers?name="+name, "demo", nil); len(l["loadbalancers"].([]any)) != want {
+			t.Fatalf("name=%s after rename: %v", name, l)
+		}
+	}
 	if got2.OperatingStatus != OpOffline {
 		t.Fatalf("disabled load balancer operating status %s", got2.OperatingStatus)
 	}
@@ -95,6 +100,9 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	h.must(204, "DELETE", "/v2.0/lbaas/loadbalancers/"+id, "demo", nil)
 	h.wait(id, "")
 	h.must(404, "GET", "/v2.0/lbaas/loadbalancers/"+id, "demo", nil)
+	if l := h.must(200, "GET", "/v2.0/lbaas/loadbalancers?name=web2", "demo", nil); len(l["loadbalancers"].([]any)) != 0 {
+		t.Fatalf("name index kept a deleted load balancer: %v", l)
+	}
 	if _, ok := h.ports.ports.Get(lb["vip_port_id"].(string)); ok {
 		t.Fatal("vip port survived the load balancer")
 	}

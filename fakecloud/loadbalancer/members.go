@@ -85,7 +85,7 @@ func (s *Service) listMembers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rows, links, err := listRows(r, s.members, memberFields, func(v *Member) []string { return v.Tags },
-		func(v *Member) bool { return v.PoolID == p.ID })
+		func(v *Member) bool { return v.PoolID == p.ID }, nil)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func (s *Service) listPools(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rows, links, err := listRows(r, s.pools, poolFields, func(v *Pool) []string { return v.Tags },
-		func(v *Pool) bool { return project == "" || v.ProjectID == project })
+		func(v *Pool) bool { return project == "" || v.ProjectID == project }, nil)
 	if err != nil {
 		return err
 	}
@@ -356,7 +356,7 @@ func (s *Service) createPool(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		lb.PoolIDs = withID(lb.PoolIDs, g.pool.ID)
-		return s.lbs.Put(tx, lb.ID, lb)
+		return s.putLB(tx, lb)
 	})
 	if err != nil {
 		return err

@@ -55,6 +55,7 @@ type Service struct {
 	members   *store.Table[Member]
 	monitors  *store.Table[HealthMonitor]
 	quotas    *store.Table[Quota]
+	lbNames   *nameIndex
 }
 
 // New creates the service's tables and registers its task handlers. ports is Neutron's side of
@@ -100,6 +101,11 @@ func New(env services.Env, ports services.Ports, backend Backend, cfg Config) (*
 	if s.quotas, err = store.NewTable[Quota](env.DB, "lbaas_quotas"); err != nil {
 		return nil, fmt.Errorf("loadbalancer: %w", err)
 	}
+	s.lbNames = newNameIndex()
+	s.lbs.List(func(id string, v *LoadBalancer) bool {
+		s.lbNames.set(nil, id, v.Name, true)
+		return false
+	})
 	h := &taskHandler{s: s}
 	for _, k := range []string{TaskCreate, TaskUpdate, TaskDelete} {
 		env.Tasks.Register(k, h)
@@ -273,7 +279,7 @@ func (s *Service) lockForChild(tx *store.Tx, lbID string, listenerIDs []string, 
 	}
 	lb.ProvisioningStatus = StatusPendingUpdate
 	lb.UpdatedAt = nowPtr()
-	if err := s.lbs.Put(tx, lb.ID, lb); err != nil {
+	if err := s.putLB(tx, lb); err != nil {
 		return lb, err
 	}
 	s.emit(tx, "loadbalancer", lb.ID, lb.ProjectID, "status", StatusPendingUpdate, "")

@@ -313,7 +313,7 @@ func (s *Service) save(tx *store.Tx, tr *tree) error {
 	}
 	old, _ := s.lbs.Get(tr.lb.ID)
 	tr.lb.UpdatedAt = ev("loadbalancer", tr.lb.ID, tr.lb.ProvisioningStatus, tr.lb.OperatingStatus, old.ProvisioningStatus, old.OperatingStatus, tr.lb.UpdatedAt)
-	return s.lbs.Put(tx, tr.lb.ID, tr.lb)
+	return s.putLB(tx, tr.lb)
 }
 
 func (s *Service) deleteRows(tx *store.Tx, project string, listeners, pools, members, monitors []string) error {
@@ -371,7 +371,7 @@ func (s *Service) finishDelete(t tasks.Task) error {
 		if err := s.ports.DetachPorts(tx, "lb-"+lb.ID); err != nil {
 			return fmt.Errorf("releasing the VIP port of load balancer %s: %w", lb.ID, err)
 		}
-		if err := s.lbs.Delete(tx, lb.ID); err != nil {
+		if err := s.deleteLBRow(tx, lb.ID); err != nil {
 			return err
 		}
 		s.emit(tx, "loadbalancer", lb.ID, lb.ProjectID, "deleted", "", "")

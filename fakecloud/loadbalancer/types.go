@@ -252,3 +252,9 @@ func withID(ids []string, id string) []string {
 	}
 	return append(ids, id)
 }
+
+func (v *LoadBalancer) created() time.Time  { return v.CreatedAt }
+func (v *Listener) created() time.Time      { return v.CreatedAt }
+func (v *Pool) created() time.Time          { return v.CreatedAt }
+func (v *Member) created() time.Time        { return v.CreatedAt }
+func (v *HealthMonitor) created() time.Time { return v.CreatedAt }
