@@ -23,20 +23,47 @@ type ipam struct {
 	held   map[string]map[netip.Addr]string // subnet id -> address -> port id
 	cursor map[string]netip.Addr            // subnet id -> the last address handed out
 	macs   map[string]string                // mac -> port id
-	// devices indexes ports by device_id, for the device_id filters Nova and Octavia use.
-	devices map[string]map[string]bool
+	// devices and names index ports by device_id and name, for the filters Nova, Octavia
+	// and the CLI use most, so they need not scan every port.
+	devices strIndex
+	names   strIndex
+}
+
+// strIndex maps a field value to the ids of the rows holding it.
+type strIndex map[string]map[string]bool
+
+func (x strIndex) link(key, id string) {
+	if key == "" {
+		return
+	}
+	set := x[key]
+	if set == nil {
+		set = map[string]bool{}
+		x[key] = set
+	}
+	set[id] = true
+}
+
+func (x strIndex) unlink(key, id string) {
+	if set := x[key]; set != nil {
+		delete(set, id)
+		if len(set) == 0 {
+			delete(x, key)
+		}
+	}
 }
 
 func newIPAM() *ipam {
 	return &ipam{held: map[string]map[netip.Addr]string{}, cursor: map[string]netip.Addr{}, macs: map[string]string{},
-		devices: map[string]map[string]bool{}}
+		devices: strIndex{}, names: strIndex{}}
 }
 
 func (m *ipam) rebuild(ports []Port) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range ports {
-		m.link(p.DeviceID, p.ID)
+		m.devices.link(p.DeviceID, p.ID)
+		m.names.link(p.Name, p.ID)
 		m.macs[p.MACAddress] = p.ID
 		for _, ip := range p.FixedIPs {
 			if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
@@ -46,53 +73,55 @@ func (m *ipam) rebuild(ports []Port) {
 	}
 }
 
-func (m *ipam) link(device, portID string) {
-	if device == "" {
-		return
+// reindex moves portID from old to now in the device and name indexes, as part of tx.
+func (m *ipam) reindex(tx *store.Tx, portID string, old, now *Port) {
+	var oldDev, newDev, oldName, newName string
+	if old != nil {
+		oldDev, oldName = old.DeviceID, old.Name
 	}
-	set := m.devices[device]
-	if set == nil {
-		set = map[string]bool{}
-		m.devices[device] = set
+	if now != nil {
+		newDev, newName = now.DeviceID, now.Name
 	}
-	set[portID] = true
-}
-
-func (m *ipam) unlink(device, portID string) {
-	if set := m.devices[device]; set != nil {
-		delete(set, portID)
-		if len(set) == 0 {
-			delete(m.devices, device)
-		}
-	}
-}
-
-// setDevice moves portID from device old to device now in the index, as part of tx.
-func (m *ipam) setDevice(tx *store.Tx, portID, old, now string) {
-	if old == now {
+	if oldDev == newDev && oldName == newName {
 		return
 	}
 	m.mu.Lock()
-	m.unlink(old, portID)
-	m.link(now, portID)
+	m.devices.unlink(oldDev, portID)
+	m.devices.link(newDev, portID)
+	m.names.unlink(oldName, portID)
+	m.names.link(newName, portID)
 	m.mu.Unlock()
 	tx.OnRollback(func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		m.unlink(now, portID)
-		m.link(old, portID)
+		m.devices.unlink(newDev, portID)
+		m.devices.link(oldDev, portID)
+		m.names.unlink(newName, portID)
+		m.names.link(oldName, portID)
 	})
 }
 
-// portsOfDevice returns the ids of the ports bound to device.
-func (m *ipam) portsOfDevice(device string) []string {
+// portsOf returns the ids of the ports whose device_id (or name, byName) is key.
+func (m *ipam) portsOf(key string, byName bool) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]string, 0, len(m.devices[device]))
-	for id := range m.devices[device] {
+	x := m.devices
+	if byName {
+		x = m.names
+	}
+	out := make([]string, 0, len(x[key]))
+	for id := range x[key] {
 		out = append(out, id)
 	}
 	return out
+}
+
+// portWithMAC returns the id of the port with mac.
+func (m *ipam) portWithMAC(mac string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id, ok := m.macs[mac]
+	return id, ok
 }
 
 // portsWithAddr returns the ids of the ports holding addr on any subnet.

@@ -256,7 +256,7 @@ func TestPorts(t *testing.T) {
 	// Filters.
 	for q, want := range map[string]int{
 		"fixed_ips=ip_address%3D10.0.0.5": 1, "device_id=vm-1": 1, "device_owner=compute:nova": 1, "name=p1": 1,
-		"network_id=" + netID: 5, "status=ACTIVE": 1, "fixed_ips=subnet_id%3D" + snID: 5, "mac_address=" + p1["mac_address"].(string): 1,
+		"network_id=" + netID: 5, "status=ACTIVE": 1, "device_id=": 4, "name=": 4, "name=p1&name=x": 1, "fixed_ips=subnet_id%3D" + snID: 5, "mac_address=" + p1["mac_address"].(string): 1,
 	} {
 		got := h.must(t, 200, "demo", "GET", "/v2.0/ports?"+q, nil, "")["ports"].([]any)
 		if len(got) != want {

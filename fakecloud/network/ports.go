@@ -141,13 +141,28 @@ func (s *Service) listPorts(w http.ResponseWriter, r *http.Request) error {
 }
 
 // portCandidates narrows a port listing through the indexes: the ports of the device_id
-// values, or holding the fixed_ips ip_address values. ok is false when neither is asked.
+// values, of the name values, with the mac_address values, or holding the fixed_ips
+// ip_address values. ok is false when neither is asked.
 func (s *Service) portCandidates(r *http.Request) ([]string, bool) {
 	q := r.URL.Query()
-	if devs, ok := q["device_id"]; ok {
+	for _, f := range []struct {
+		param  string
+		byName bool
+	}{{"device_id", false}, {"name", true}} {
+		if vals, ok := q[f.param]; ok && !slices.Contains(vals, "") {
+			var out []string
+			for _, v := range vals {
+				out = append(out, s.ipam.portsOf(v, f.byName)...)
+			}
+			return dedupTags(out), true
+		}
+	}
+	if macs, ok := q["mac_address"]; ok {
 		var out []string
-		for _, d := range devs {
-			out = append(out, s.ipam.portsOfDevice(d)...)
+		for _, mac := range macs {
+			if id, ok := s.ipam.portWithMAC(strings.ToLower(mac)); ok {
+				out = append(out, id)
+			}
 		}
 		return dedupTags(out), true
 	}
@@ -277,7 +292,7 @@ func (s *Service) buildPort(tx *store.Tx, project string, admin bool, n Network,
 	if err := s.ports.Put(tx, port.ID, port); err != nil {
 		return Port{}, err
 	}
-	s.ipam.setDevice(tx, port.ID, "", port.DeviceID)
+	s.ipam.reindex(tx, port.ID, nil, &port)
 	s.emit(tx, "port", port.ID, project, "created", port.Status)
 	if boundToDevice(&port) {
 		if err := s.reconcile(tx, taskPortSync, port.ID, project); err != nil {
@@ -644,7 +659,7 @@ func (s *Service) changePort(tx *store.Tx, cur Port, b *portFields, admin bool) 
 	if err := s.ports.Put(tx, port.ID, port); err != nil {
 		return Port{}, err
 	}
-	s.ipam.setDevice(tx, port.ID, cur.DeviceID, port.DeviceID)
+	s.ipam.reindex(tx, port.ID, &cur, &port)
 	if port.Status != cur.Status {
 		s.emit(tx, "port", port.ID, port.Project, "status", port.Status)
 	} else {
@@ -703,7 +718,7 @@ func (s *Service) removePort(tx *store.Tx, port Port) error {
 	if err := s.ports.Delete(tx, port.ID); err != nil {
 		return err
 	}
-	s.ipam.setDevice(tx, port.ID, port.DeviceID, "")
+	s.ipam.reindex(tx, port.ID, &port, nil)
 	s.emit(tx, "port", port.ID, port.Project, "deleted", port.Name)
 	return nil
 }
