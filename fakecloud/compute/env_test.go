@@ -126,8 +126,8 @@ func (p *stubPorts) Port(id string) (services.PortInfo, bool) {
 	return info, ok
 }
 func (p *stubPorts) Subnet(string) (services.SubnetInfo, bool) { return services.SubnetInfo{}, false }
-func (p *stubPorts) ExternalNetwork() (string, bool)          { return "", false }
-func (p *stubPorts) AutoNetwork(string) (string, bool)        { return netID, true }
+func (p *stubPorts) ExternalNetwork() (string, bool)           { return "", false }
+func (p *stubPorts) AutoNetwork(string) (string, bool)         { return netID, true }
 
 // stubImages knows one active and one queued image.
 type stubImages struct{}
@@ -199,12 +199,12 @@ func (failingBackend) CreateServer(context.Context, ServerSpec) error {
 }
 
 type testEnv struct {
-	svc   *Service
-	srv   *httptest.Server
-	mux   *http.ServeMux
-	ports *stubPorts
-	metal *stubMetal
-	db    *store.DB
+	svc    *Service
+	srv    *httptest.Server
+	mux    *http.ServeMux
+	ports  *stubPorts
+	metal  *stubMetal
+	db     *store.DB
 	eng    *tasks.Engine
 	cancel context.CancelFunc
 }

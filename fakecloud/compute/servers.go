@@ -48,11 +48,11 @@ type createRequest struct {
 }
 
 type serverCreate struct {
-	Name             *string         `json:"name"`
-	ImageRef         *string         `json:"imageRef"`
-	FlavorRef        json.RawMessage `json:"flavorRef"`
-	Networks         json.RawMessage `json:"networks"`
-	SecurityGroups   []struct {
+	Name           *string         `json:"name"`
+	ImageRef       *string         `json:"imageRef"`
+	FlavorRef      json.RawMessage `json:"flavorRef"`
+	Networks       json.RawMessage `json:"networks"`
+	SecurityGroups []struct {
 		Name string `json:"name"`
 	} `json:"security_groups"`
 	UserData            *string           `json:"user_data"`
@@ -787,143 +787,6 @@ func addressesOf(ports []services.PortInfo) map[string][]map[string]any {
 	return out
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// serverBody is the detailed view of a server at the caller's microversion.
-func (s *Service) serverBody(c *call, srv *Server) map[string]any {
-	admin := c.p.IsAdmin()
-	md := srv.Metadata
-	if md == nil {
-		md = map[string]string{}
-	}
-	b := map[string]any{
-		"id":                                   srv.ID,
-		"name":                                 srv.Name,
-		"status":                               srv.Status,
-		"tenant_id":                            srv.Project,
-		"user_id":                              srv.UserID,
-		"metadata":                             md,
-		"hostId":                               srv.HostID,
-		"created":                              timeStr(srv.Created),
-		"updated":                              timeStr(srv.Updated),
-		"addresses":                            addressesOf(srv.Ports),
-		"accessIPv4":                           srv.AccessIPv4,
-		"accessIPv6":                           srv.AccessIPv6,
-		"links":                                c.links("servers/" + srv.ID),
-		"OS-DCF:diskConfig":                    "MANUAL",
-		"OS-EXT-AZ:availability_zone":          srv.AZ,
-		"config_drive":                         map[bool]string{true: "True", false: ""}[srv.ConfigDrive],
-		"key_name":                             nullable(srv.KeyName),
-		"OS-SRV-USG:launched_at":               nil,
-		"OS-SRV-USG:terminated_at":             nil,
-		"OS-EXT-STS:task_state":                nullable(srv.TaskState),
-		"OS-EXT-STS:vm_state":                  srv.VMState,
-		"OS-EXT-STS:power_state":               srv.PowerState,
-		"os-extended-volumes:volumes_attached": []any{},
-	}
-	if srv.LaunchedAt != nil {
-		b["OS-SRV-USG:launched_at"] = srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000")
-	}
-	switch srv.Status {
-	case StatusActive, StatusBuild:
-		b["progress"] = srv.Progress
-	}
-	if srv.Image.ID != "" {
-		b["image"] = map[string]any{"id": srv.Image.ID, "links": []map[string]string{{"rel": "bookmark", "href": c.base + "/images/" + srv.Image.ID}}}
-	} else {
-		b["image"] = ""
-	}
-	if c.mv.AtLeast(47) {
-		es := srv.Flavor.ExtraSpecs
-		if es == nil {
-			es = map[string]string{}
-		}
-		b["flavor"] = map[string]any{
-			"vcpus": srv.Flavor.VCPUs, "ram": srv.Flavor.RAM, "disk": srv.Flavor.Disk,
-			"ephemeral": srv.Flavor.Ephemeral, "swap": srv.Flavor.Swap, "original_name": srv.Flavor.Name,
-			"extra_specs": es,
-		}
-	} else {
-		b["flavor"] = map[string]any{"id": srv.Flavor.ID, "links": []map[string]string{{"rel": "bookmark", "href": c.base + "/flavors/" + srv.Flavor.ID}}}
-	}
-	if len(srv.Ports) > 0 || len(srv.SecurityGroups) > 0 {
-		names := srv.SecurityGroups
-		if len(names) == 0 {
-			names = []string{"default"}
-		}
-		sgs := make([]map[string]string, 0, len(names))
-		for _, n := range names {
-			sgs = append(sgs, map[string]string{"name": n})
-		}
-		b["security_groups"] = sgs
-	}
-	if srv.Fault != nil && (srv.Status == StatusError || srv.Status == StatusDeleted) {
-		f := map[string]any{"code": srv.Fault.Code, "message": srv.Fault.Message, "created": timeStr(srv.Fault.Created)}
-		if admin || srv.Fault.Code != 500 {
-			f["details"] = srv.Fault.Details
-		}
-		b["fault"] = f
-	}
-	if admin {
-		b["OS-EXT-SRV-ATTR:host"] = nullable(srv.Host)
-		b["OS-EXT-SRV-ATTR:hypervisor_hostname"] = nullable(srv.HypervisorHostname)
-		b["OS-EXT-SRV-ATTR:instance_name"] = "instance-" + srv.ID[:8]
-		if c.mv.AtLeast(3) {
-			b["OS-EXT-SRV-ATTR:reservation_id"] = srv.ReservationID
-			b["OS-EXT-SRV-ATTR:launch_index"] = srv.LaunchIndex
-			b["OS-EXT-SRV-ATTR:hostname"] = srv.Hostname
-			b["OS-EXT-SRV-ATTR:kernel_id"] = ""
-			b["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
-			b["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
-			b["OS-EXT-SRV-ATTR:user_data"] = nullable(srv.UserData)
-		}
-		if c.mv.AtLeast(16) {
-			b["host_status"] = map[bool]string{true: "UP", false: ""}[srv.Host != ""]
-		}
-	} else if c.mv.AtLeast(90) {
-		b["OS-EXT-SRV-ATTR:hostname"] = srv.Hostname
-	}
-	if c.mv.AtLeast(9) {
-		b["locked"] = srv.Locked
-	}
-	if c.mv.AtLeast(19) {
-		if srv.Description != nil {
-			b["description"] = *srv.Description
-		} else {
-			b["description"] = nil
-		}
-	}
-	if c.mv.AtLeast(26) {
-		tags := srv.Tags
-		if tags == nil {
-			tags = []string{}
-		}
-		b["tags"] = tags
-	}
-	if c.mv.AtLeast(63) {
-		b["trusted_image_certificates"] = nil
-	}
-	if c.mv.AtLeast(71) {
-		g := []string{}
-		if srv.Group != "" {
-			g = append(g, srv.Group)
-		}
-		b["server_groups"] = g
-	}
-	if c.mv.AtLeast(73) {
-		b["locked_reason"] = nil
-	}
-	if c.mv.AtLeast(96) {
-		b["pinned_availability_zone"] = nullable(srv.RequestedAZ)
-	}
-	return b
-}
-
 // scan returns the servers for which match is true, without copying them. The pointers are
 // the store's own decoded rows: store.Table replaces a row on every Put and never changes one
 // in place, so they stay valid and unchanged; callers must treat them as read-only.
@@ -1148,7 +1011,7 @@ func (s *Service) listServers(c *call, detail bool) error {
 			next = hits[limit-1].s.ID
 		}
 	}
-	out := make([]map[string]any, 0, len(hits))
+	out := make([]any, 0, len(hits))
 	for _, h := range hits {
 		v := h.s
 		if detail {

@@ -28,28 +28,28 @@ const (
 
 // Server is a Nova instance as fakecloud stores it.
 type Server struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name"`
-	Hostname    string            `json:"hostname"`
-	Description *string           `json:"description,omitempty"`
-	Project     string            `json:"project"`
-	UserID      string            `json:"user_id"`
-	Status      string            `json:"status"`
-	VMState     string            `json:"vm_state"`
-	TaskState   string            `json:"task_state,omitempty"` // "" is null
-	PowerState  int               `json:"power_state"`
-	Progress    int               `json:"progress"`
-	Created     time.Time         `json:"created"`
-	Updated     time.Time         `json:"updated"`
-	LaunchedAt  *time.Time        `json:"launched_at,omitempty"`
-	Fault       *Fault            `json:"fault,omitempty"`
-	Flavor      FlavorSnapshot    `json:"flavor"`
+	ID          string             `json:"id"`
+	Name        string             `json:"name"`
+	Hostname    string             `json:"hostname"`
+	Description *string            `json:"description,omitempty"`
+	Project     string             `json:"project"`
+	UserID      string             `json:"user_id"`
+	Status      string             `json:"status"`
+	VMState     string             `json:"vm_state"`
+	TaskState   string             `json:"task_state,omitempty"` // "" is null
+	PowerState  int                `json:"power_state"`
+	Progress    int                `json:"progress"`
+	Created     time.Time          `json:"created"`
+	Updated     time.Time          `json:"updated"`
+	LaunchedAt  *time.Time         `json:"launched_at,omitempty"`
+	Fault       *Fault             `json:"fault,omitempty"`
+	Flavor      FlavorSnapshot     `json:"flavor"`
 	Image       services.ImageInfo `json:"image"`
-	KeyName     string            `json:"key_name,omitempty"`
-	PublicKey   string            `json:"public_key,omitempty"`
-	UserData    string            `json:"user_data,omitempty"` // base64, as given
-	Metadata    map[string]string `json:"metadata,omitempty"`
-	Tags        []string          `json:"tags,omitempty"`
+	KeyName     string             `json:"key_name,omitempty"`
+	PublicKey   string             `json:"public_key,omitempty"`
+	UserData    string             `json:"user_data,omitempty"` // base64, as given
+	Metadata    map[string]string  `json:"metadata,omitempty"`
+	Tags        []string           `json:"tags,omitempty"`
 	// SecurityGroups are the names (or ids) the server was created with.
 	SecurityGroups []string            `json:"security_groups,omitempty"`
 	Ports          []services.PortInfo `json:"ports,omitempty"`
