@@ -23,10 +23,17 @@ type ipam struct {
 	held   map[string]map[netip.Addr]string // subnet id -> address -> port id
 	cursor map[string]netip.Addr            // subnet id -> the last address handed out
 	macs   map[string]string                // mac -> port id
-	// devices and names index ports by device_id and name, for the filters Nova, Octavia
-	// and the CLI use most, so they need not scan every port.
-	devices strIndex
-	names   strIndex
+	// fields index ports by the attributes Nova, Octavia, CAPO and the CLI filter on most
+	// (device_id, name, network_id, device_owner), so listings need not scan every port.
+	fields map[string]strIndex
+}
+
+// indexedFields are the port attributes kept in ipam.fields.
+var indexedFields = map[string]func(p *Port) string{
+	"device_id":    func(p *Port) string { return p.DeviceID },
+	"name":         func(p *Port) string { return p.Name },
+	"network_id":   func(p *Port) string { return p.NetworkID },
+	"device_owner": func(p *Port) string { return p.DeviceOwner },
 }
 
 // strIndex maps a field value to the ids of the rows holding it.
@@ -54,16 +61,21 @@ func (x strIndex) unlink(key, id string) {
 }
 
 func newIPAM() *ipam {
-	return &ipam{held: map[string]map[netip.Addr]string{}, cursor: map[string]netip.Addr{}, macs: map[string]string{},
-		devices: strIndex{}, names: strIndex{}}
+	m := &ipam{held: map[string]map[netip.Addr]string{}, cursor: map[string]netip.Addr{}, macs: map[string]string{},
+		fields: map[string]strIndex{}}
+	for f := range indexedFields {
+		m.fields[f] = strIndex{}
+	}
+	return m
 }
 
 func (m *ipam) rebuild(ports []Port) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range ports {
-		m.devices.link(p.DeviceID, p.ID)
-		m.names.link(p.Name, p.ID)
+		for f, get := range indexedFields {
+			m.fields[f].link(get(&p), p.ID)
+		}
 		m.macs[p.MACAddress] = p.ID
 		for _, ip := range p.FixedIPs {
 			if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
@@ -73,47 +85,64 @@ func (m *ipam) rebuild(ports []Port) {
 	}
 }
 
-// reindex moves portID from old to now in the device and name indexes, as part of tx.
+// reindex moves portID from old to now in the field indexes, as part of tx (nil: none).
 func (m *ipam) reindex(tx *store.Tx, portID string, old, now *Port) {
-	var oldDev, newDev, oldName, newName string
-	if old != nil {
-		oldDev, oldName = old.DeviceID, old.Name
+	type change struct{ field, from, to string }
+	var changes []change
+	for f, get := range indexedFields {
+		var from, to string
+		if old != nil {
+			from = get(old)
+		}
+		if now != nil {
+			to = get(now)
+		}
+		if from != to {
+			changes = append(changes, change{f, from, to})
+		}
 	}
-	if now != nil {
-		newDev, newName = now.DeviceID, now.Name
-	}
-	if oldDev == newDev && oldName == newName {
+	if len(changes) == 0 {
 		return
 	}
 	m.mu.Lock()
-	m.devices.unlink(oldDev, portID)
-	m.devices.link(newDev, portID)
-	m.names.unlink(oldName, portID)
-	m.names.link(newName, portID)
+	for _, c := range changes {
+		m.fields[c.field].unlink(c.from, portID)
+		m.fields[c.field].link(c.to, portID)
+	}
 	m.mu.Unlock()
 	tx.OnRollback(func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		m.devices.unlink(newDev, portID)
-		m.devices.link(oldDev, portID)
-		m.names.unlink(newName, portID)
-		m.names.link(oldName, portID)
+		for _, c := range changes {
+			m.fields[c.field].unlink(c.to, portID)
+			m.fields[c.field].link(c.from, portID)
+		}
 	})
 }
 
-// portsOf returns the ids of the ports whose device_id (or name, byName) is key.
-func (m *ipam) portsOf(key string, byName bool) []string {
+// portsOf returns the ids of the ports whose indexed field has one of vals.
+func (m *ipam) portsOf(field string, vals []string) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	x := m.devices
-	if byName {
-		x = m.names
-	}
-	out := make([]string, 0, len(x[key]))
-	for id := range x[key] {
-		out = append(out, id)
+	x := m.fields[field]
+	var out []string
+	for _, v := range vals {
+		for id := range x[v] {
+			out = append(out, id)
+		}
 	}
 	return out
+}
+
+// countOf returns how many ports portsOf would return (an upper bound with repeats).
+func (m *ipam) countOf(field string, vals []string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, v := range vals {
+		n += len(m.fields[field][v])
+	}
+	return n
 }
 
 // portWithMAC returns the id of the port with mac.

@@ -140,23 +140,13 @@ func (s *Service) listPorts(w http.ResponseWriter, r *http.Request) error {
 	return writeList(w, r, "ports", views)
 }
 
-// portCandidates narrows a port listing through the indexes: the ports of the device_id
-// values, of the name values, with the mac_address values, or holding the fixed_ips
-// ip_address values. ok is false when neither is asked.
+// portCandidates narrows a port listing through the indexes: the smallest set among the
+// indexed fields asked for (device_id, name, network_id, device_owner), the mac_address
+// values, or the fixed_ips ip_address values. ok is false when a scan is cheaper: nothing
+// indexed is asked for, or the best set is a large part of the table (each candidate is
+// decoded, which costs some fifty times a scanned row).
 func (s *Service) portCandidates(r *http.Request) ([]string, bool) {
 	q := r.URL.Query()
-	for _, f := range []struct {
-		param  string
-		byName bool
-	}{{"device_id", false}, {"name", true}} {
-		if vals, ok := q[f.param]; ok && !slices.Contains(vals, "") {
-			var out []string
-			for _, v := range vals {
-				out = append(out, s.ipam.portsOf(v, f.byName)...)
-			}
-			return dedupTags(out), true
-		}
-	}
 	if macs, ok := q["mac_address"]; ok {
 		var out []string
 		for _, mac := range macs {
@@ -173,7 +163,20 @@ func (s *Service) portCandidates(r *http.Request) ([]string, bool) {
 		}
 		return dedupTags(out), true
 	}
-	return nil, false
+	best, bestN := "", -1
+	for f := range indexedFields {
+		vals, ok := q[f]
+		if !ok || slices.Contains(vals, "") {
+			continue // an empty value matches unset fields, which are not indexed
+		}
+		if n := s.ipam.countOf(f, vals); bestN < 0 || n < bestN {
+			best, bestN = f, n
+		}
+	}
+	if bestN < 0 || bestN > 64+s.ports.Len()/50 {
+		return nil, false
+	}
+	return dedupTags(s.ipam.portsOf(best, q[best])), true
 }
 
 func (s *Service) getPort(w http.ResponseWriter, r *http.Request) error {
