@@ -290,6 +290,11 @@ func TestPorts(t *testing.T) {
 	if len(pairs) != 1 || pairs[0].(map[string]any)["mac_address"] != p1["mac_address"] {
 		t.Fatalf("pairs: %v", up)
 	}
+	for q, want := range map[string]int{"name=p1": 0, "name=p1b": 1, "name=p1b&device_owner=": 1, "network_id=" + netID + "&name=p1b": 1} {
+		if got := h.must(t, 200, "demo", "GET", "/v2.0/ports?"+q, nil, "")["ports"].([]any); len(got) != want {
+			t.Errorf("after rename, %s: %d ports, want %d", q, len(got), want)
+		}
+	}
 	if st, _ := h.call(t, "demo", "PUT", "/v2.0/ports/"+id1, map[string]any{"port": map[string]any{"binding:host_id": "h1"}}); st != 403 {
 		t.Fatalf("non-admin binding: %d", st)
 	}
