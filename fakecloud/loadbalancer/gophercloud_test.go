@@ -3,6 +3,7 @@ package loadbalancer
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,6 +157,9 @@ func TestGophercloud(t *testing.T) {
 	}
 	if _, err := loadbalancers.GetStats(ctx, c, lb.ID).Extract(); err != nil {
 		t.Fatal(err)
+	}
+	if res := loadbalancers.Get(ctx, c, lb.ID); !strings.HasPrefix(res.Header.Get("X-Openstack-Request-Id"), "req-") {
+		t.Fatalf("no request id: %v", res.Header)
 	}
 	if err := loadbalancers.Failover(ctx, c, lb.ID).ExtractErr(); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
 
-func (s *Service) monitorRoutes(rt *httpapi.Router, base string) {
+func (s *Service) monitorRoutes(rt routeSet, base string) {
 	rt.Handle("GET "+base+"/healthmonitors", "healthmonitor.list", s.listMonitors)
 	rt.Handle("POST "+base+"/healthmonitors", "healthmonitor.create", s.createMonitor)
 	rt.Handle("GET "+base+"/healthmonitors/{id}", "healthmonitor.get", s.getMonitor)

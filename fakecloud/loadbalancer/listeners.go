@@ -13,7 +13,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
 
-func (s *Service) listenerRoutes(rt *httpapi.Router, base string) {
+func (s *Service) listenerRoutes(rt routeSet, base string) {
 	rt.Handle("GET "+base+"/listeners", "listener.list", s.listListeners)
 	rt.Handle("POST "+base+"/listeners", "listener.create", s.createListener)
 	rt.Handle("GET "+base+"/listeners/{id}", "listener.get", s.getListener)

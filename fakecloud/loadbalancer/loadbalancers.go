@@ -14,7 +14,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
 
-func (s *Service) lbRoutes(rt *httpapi.Router, base string) {
+func (s *Service) lbRoutes(rt routeSet, base string) {
 	rt.Handle("GET "+base+"/loadbalancers", "loadbalancer.list", s.listLBs)
 	rt.Handle("POST "+base+"/loadbalancers", "loadbalancer.create", s.createLB)
 	rt.Handle("GET "+base+"/loadbalancers/{id}", "loadbalancer.get", s.getLB)

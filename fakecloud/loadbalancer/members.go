@@ -13,7 +13,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
 
-func (s *Service) memberRoutes(rt *httpapi.Router, base string) {
+func (s *Service) memberRoutes(rt routeSet, base string) {
 	rt.Handle("GET "+base+"/pools/{pool}/members", "member.list", s.listMembers)
 	rt.Handle("POST "+base+"/pools/{pool}/members", "member.create", s.createMember)
 	rt.Handle("PUT "+base+"/pools/{pool}/members", "member.batch_update", s.batchMembers)

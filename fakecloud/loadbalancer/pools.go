@@ -11,7 +11,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
 
-func (s *Service) poolRoutes(rt *httpapi.Router, base string) {
+func (s *Service) poolRoutes(rt routeSet, base string) {
 	rt.Handle("GET "+base+"/pools", "pool.list", s.listPools)
 	rt.Handle("POST "+base+"/pools", "pool.create", s.createPool)
 	rt.Handle("GET "+base+"/pools/{id}", "pool.get", s.getPool)

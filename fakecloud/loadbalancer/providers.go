@@ -10,7 +10,7 @@ import (
 // emptyRoutes serves the collections fakecloud does not model (flavors, availability zones,
 // L7 policies, amphorae) as Octavia with none of them configured would: empty lists, and 404
 // for any id.
-func (s *Service) emptyRoutes(rt *httpapi.Router, base string) {
+func (s *Service) emptyRoutes(rt routeSet, base string) {
 	empty := []struct{ path, key, kind string }{
 		{"/flavors", "flavors", "Flavor"},
 		{"/flavorprofiles", "flavorprofiles", "Flavor Profile"},

@@ -7,7 +7,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
 
-func (s *Service) quotaRoutes(rt *httpapi.Router, base string) {
+func (s *Service) quotaRoutes(rt routeSet, base string) {
 	rt.Handle("GET "+base+"/quotas", "quota.list", s.listQuotas)
 	rt.Handle("GET "+base+"/quotas/{project}", "quota.get", s.getQuota)
 	rt.Handle("GET "+base+"/quotas/{project}/default", "quota.defaults", s.getQuotaDefaults)

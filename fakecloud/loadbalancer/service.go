@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
@@ -116,7 +118,7 @@ func New(env services.Env, ports services.Ports, backend Backend, cfg Config) (*
 // Routes registers the Octavia API under /load-balancer. Octavia serves every collection at
 // /v2.0/lbaas/..., /v2/lbaas/..., /v2.0/... and /v2/...; so does fakecloud.
 func (s *Service) Routes() {
-	rt := s.env.Router(ServiceName, Prefix, httpapi.StyleOctavia)
+	rt := routeSet{s.env.Router(ServiceName, Prefix, httpapi.StyleOctavia)}
 	rt.HandlePublic("GET /{$}", "versions", s.versions)
 	rt.HandlePublic("GET /v2.0/{$}", "version", s.version)
 	rt.HandlePublic("GET /v2/{$}", "version", s.version)
@@ -132,6 +134,27 @@ func (s *Service) Routes() {
 	}
 	rt.Handle("GET /v2.0/octavia/amphorae", "amphora.list", s.listAmphorae)
 	rt.Handle("GET /v2/octavia/amphorae", "amphora.list", s.listAmphorae)
+}
+
+// routeSet registers routes whose answers carry an x-openstack-request-id, as Octavia's
+// oslo middleware adds.
+type routeSet struct{ rt *httpapi.Router }
+
+// Handle registers an authenticated route.
+func (r routeSet) Handle(pattern, name string, h httpapi.HandlerFunc) {
+	r.rt.Handle(pattern, name, withRequestID(h))
+}
+
+// HandlePublic registers a route that needs no token.
+func (r routeSet) HandlePublic(pattern, name string, h httpapi.HandlerFunc) {
+	r.rt.HandlePublic(pattern, name, withRequestID(h))
+}
+
+func withRequestID(h httpapi.HandlerFunc) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("X-Openstack-Request-Id", "req-"+uuid.NewString())
+		return h(w, r)
+	}
 }
 
 // Resources lists every object of the service for `fakecloud state`.
