@@ -95,6 +95,18 @@ func BenchmarkServers(b *testing.B) {
 		}
 		reportP99(b, lat)
 	})
+	b.Run("list-filter-exact-name", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		for i := 0; i < b.N; i++ {
+			t0 := time.Now()
+			rec := e.serve("demo", "2.60", "GET", fmt.Sprintf("/compute/v2.1/servers/detail?name=%%5Esrv-%05d%%24", i%stored), nil)
+			if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte("srv-")) {
+				b.Fatalf("list: %d %s", rec.Code, rec.Body)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		reportP99(b, lat)
+	})
 	b.Run("list-detail-limit-100", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		for i := 0; i < b.N; i++ {

@@ -680,6 +680,7 @@ func (s *Service) createOne(tx *store.Tx, pl *createPlan, i, n int, group *Serve
 		return srv, err
 	}
 	emit(tx, "server", srv.ID, srv.Project, "created", StatusBuild)
+	tx.AfterCommit(func() { s.indexName(srv.Name, srv.ID, true) })
 	return srv, nil
 }
 
@@ -870,12 +871,18 @@ func (s *Service) listServers(c *call, detail bool) error {
 		}
 	}
 	var preds []func(*Server) bool
+	exactName, byName := "", false
 	if v := q.Get("name"); v != "" {
 		m, err := textMatcher("name", v)
 		if err != nil {
 			return err
 		}
 		preds = append(preds, func(s *Server) bool { return m(s.Name) })
+		if core, ok := strings.CutPrefix(v, "^"); ok {
+			if core, ok = strings.CutSuffix(core, "$"); ok && regexp.QuoteMeta(core) == core {
+				exactName, byName = core, true
+			}
+		}
 	}
 	if v := q.Get("ip"); v != "" {
 		m, err := textMatcher("ip", v)
@@ -979,22 +986,34 @@ func (s *Service) listServers(c *call, detail bool) error {
 		after = &hit{ts: ms.Created.UnixNano(), s: &ms}
 	}
 	var hits []hit
-	// As in scan, the pointers kept are the store's immutable decoded rows.
-	s.servers.Count(func(_ string, v *Server) bool {
+	consider := func(v *Server) {
 		if project != "" && v.Project != project {
-			return false
+			return
 		}
 		for _, p := range preds {
 			if !p(v) {
-				return false
+				return
 			}
 		}
 		h := hit{ts: v.Created.UnixNano(), s: v}
 		if after == nil || before(*after, h) {
 			hits = append(hits, h)
 		}
-		return false
-	})
+	}
+	if byName {
+		// An exact name: only the servers of that name, from the index.
+		for _, id := range s.idsNamed(exactName) {
+			if v, ok := s.servers.Get(id); ok {
+				consider(&v)
+			}
+		}
+	} else {
+		// As in scan, the pointers kept are the store's immutable decoded rows.
+		s.servers.Count(func(_ string, v *Server) bool {
+			consider(v)
+			return false
+		})
+	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if before(a, b) {
 			return -1
@@ -1072,8 +1091,10 @@ func (s *Service) updateServer(c *call) error {
 			if v.Locked && !c.p.IsAdmin() {
 				return httpapi.Conflict("Instance %s is locked", id)
 			}
-			if in.Name != nil {
-				v.Name = *in.Name
+			if in.Name != nil && *in.Name != v.Name {
+				old, name := v.Name, *in.Name
+				tx.AfterCommit(func() { s.indexName(old, id, false); s.indexName(name, id, true) })
+				v.Name = name
 			}
 			if in.AccessIPv4 != nil {
 				v.AccessIPv4 = *in.AccessIPv4

@@ -193,6 +193,22 @@ func TestListFilters(t *testing.T) {
 	if got := list(demo, servers.ListOpts{Name: "^beta-[0-9]$"}); len(got) != 1 {
 		t.Fatalf("name regex: %d", len(got))
 	}
+	exact := list(demo, servers.ListOpts{Name: "^alpha-1$"})
+	if len(exact) != 1 {
+		t.Fatalf("exact name: %d", len(exact))
+	}
+	if got := list(e.client("other", ""), servers.ListOpts{Name: "^alpha-1$"}); len(got) != 0 {
+		t.Fatalf("exact name in another project: %d", len(got))
+	}
+	if _, err := servers.Update(ctx, demo, exact[0].ID, servers.UpdateOpts{Name: "gamma"}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(demo, servers.ListOpts{Name: "^alpha-1$"}); len(got) != 0 {
+		t.Fatalf("old name after rename: %d", len(got))
+	}
+	if got := list(demo, servers.ListOpts{Name: "^gamma$"}); len(got) != 1 {
+		t.Fatalf("new name after rename: %d", len(got))
+	}
 	for _, srv := range list(demo, servers.ListOpts{}) {
 		e.waitStatus(t, srv.ID, StatusActive)
 	}

@@ -44,6 +44,39 @@ type Service struct {
 	usage   map[string]*usage
 
 	rr atomic.Uint64 // round-robin placement
+
+	// byName indexes server ids by name for exact-name list filters ("^name$", as CAPO
+	// sends). It is changed after commits; listings re-check every candidate in the store.
+	nameMu sync.RWMutex
+	byName map[string]map[string]struct{}
+}
+
+func (s *Service) indexName(name, id string, add bool) {
+	s.nameMu.Lock()
+	defer s.nameMu.Unlock()
+	set := s.byName[name]
+	if add {
+		if set == nil {
+			set = map[string]struct{}{}
+			s.byName[name] = set
+		}
+		set[id] = struct{}{}
+		return
+	}
+	delete(set, id)
+	if len(set) == 0 {
+		delete(s.byName, name)
+	}
+}
+
+func (s *Service) idsNamed(name string) []string {
+	s.nameMu.RLock()
+	defer s.nameMu.RUnlock()
+	out := make([]string, 0, len(s.byName[name]))
+	for id := range s.byName[name] {
+		out = append(out, id)
+	}
+	return out
 }
 
 type usage struct {
@@ -63,7 +96,7 @@ func New(env services.Env, ports services.Ports, images services.Images, metal s
 	if env.Log == nil {
 		env.Log = slog.Default()
 	}
-	s := &Service{env: env, cfg: cfg.withDefaults(), ports: ports, images: images, metal: metal, backend: backend, usage: map[string]*usage{}}
+	s := &Service{env: env, cfg: cfg.withDefaults(), ports: ports, images: images, metal: metal, backend: backend, usage: map[string]*usage{}, byName: map[string]map[string]struct{}{}}
 	var err error
 	if s.servers, err = store.NewTable[Server](env.DB, "compute_servers"); err != nil {
 		return nil, fmt.Errorf("compute: %w", err)
@@ -80,7 +113,8 @@ func New(env services.Env, ports services.Ports, images services.Images, metal s
 	if s.quotas, err = store.NewTable[Quota](env.DB, "compute_quotas"); err != nil {
 		return nil, fmt.Errorf("compute: %w", err)
 	}
-	s.servers.Count(func(_ string, v *Server) bool {
+	s.servers.Count(func(id string, v *Server) bool {
+		s.indexName(v.Name, id, true)
 		u := s.usageOf(v.Project)
 		u.Instances++
 		u.Cores += v.Flavor.quotaCores()

@@ -164,6 +164,7 @@ func (h deleteHandler) Run(ctx context.Context, t tasks.Task) error {
 			return err
 		}
 		emit(tx, "server", cur.ID, cur.Project, "deleted", "")
+		tx.AfterCommit(func() { s.indexName(cur.Name, cur.ID, false) })
 		if err := s.env.Tasks.Finish(tx, t.ID); err != nil {
 			return err
 		}
