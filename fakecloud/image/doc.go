@@ -4,6 +4,7 @@
 // the top level of the image document), lets their owners change them with JSON patch, and
 // accepts image data uploads: the size, MD5 checksum and SHA-512 multihash are recorded, and
 // the data itself is kept under Options.DataDir when one is set (or, without one, in the store
-// for small images only). Nova looks images up through the services.Images contract, which
+// for small images only). Owners share images with other projects through image members,
+// which those accept or reject. Nova looks images up through the services.Images contract, which
 // Service implements. Seed creates one public, active image per pinned Kubernetes version.
 package image

@@ -122,29 +122,31 @@ func matchIn(param, value string, q url.Values) bool {
 }
 
 // listed reports whether im belongs in p's listing under the query's filters.
-func listed(p *httpapi.Principal, im *Image, q url.Values) bool {
+func (s *Service) listed(p *httpapi.Principal, im *Image, q url.Values) bool {
 	own := im.Owner == p.ProjectID
+	wantMS := q.Get("member_status")
+	if wantMS == "" {
+		wantMS = MemberAccepted
+	}
+	status, isMember := s.memberStatus(im.ID, p.ProjectID)
+	memberOK := isMember && (wantMS == "all" || status == wantMS)
+	sharedOK := im.Visibility != VisibilityShared || own || p.IsAdmin() || memberOK
 	switch vis := q.Get("visibility"); vis {
 	case "":
-		// Glance's default list: everything of one's own, public images, and (for admins)
-		// everything; community images of others only when asked for.
-		if !p.IsAdmin() && !own && im.Visibility != VisibilityPublic {
+		// Glance's default list: everything of one's own, public images, shared images whose
+		// membership was accepted, and (for admins) everything; community images of others
+		// only when asked for.
+		if !p.IsAdmin() && !own && im.Visibility != VisibilityPublic && !(im.Visibility == VisibilityShared && memberOK) {
 			return false
 		}
 	case "all":
-		if !visible(p, im) {
+		if !s.visible(p, im) || !sharedOK {
 			return false
 		}
 	default:
-		if im.Visibility != vis || !visible(p, im) {
+		if im.Visibility != vis || !s.visible(p, im) || !sharedOK {
 			return false
 		}
-		if vis == VisibilityShared && !own && !p.IsAdmin() {
-			return false
-		}
-	}
-	if ms := q.Get("member_status"); ms != "" && ms != "all" && im.Visibility == VisibilityShared && !own {
-		return false // fakecloud keeps no image members
 	}
 	hidden := strings.EqualFold(q.Get("os_hidden"), "true")
 	if im.Hidden != hidden {
@@ -263,11 +265,11 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items := s.images.List(func(_ string, im *Image) bool { return listed(p, im, lq.filters) })
+	items := s.images.List(func(_ string, im *Image) bool { return s.listed(p, im, lq.filters) })
 	slices.SortFunc(items, func(a, b Image) int { return lq.compare(&a, &b) })
 	if lq.marker != "" {
 		m, ok := s.images.Get(lq.marker)
-		if !ok || !visible(p, &m) {
+		if !ok || !s.visible(p, &m) {
 			return httpapi.BadRequest("Marker %s could not be found.", lq.marker)
 		}
 		i, _ := slices.BinarySearchFunc(items, m, func(a, b Image) int { return lq.compare(&a, &b) })
@@ -378,6 +380,11 @@ func (s *Service) delete(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		}
+		for _, m := range s.members.List(func(_ string, m *Member) bool { return m.ImageID == im.ID }) {
+			if err := s.members.Delete(tx, memberKey(m.ImageID, m.MemberID)); err != nil {
+				return err
+			}
+		}
 		s.emit(tx, &im, "deleted", "")
 		return nil
 	})
@@ -388,19 +395,6 @@ func (s *Service) delete(w http.ResponseWriter, r *http.Request) error {
 		_ = os.Remove(s.dataPath(im.ID))
 	}
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// members lists an image's members: fakecloud shares images with nobody, so always none.
-func (s *Service) members(w http.ResponseWriter, r *http.Request) error {
-	im, _, err := s.lookup(r)
-	if err != nil {
-		return err
-	}
-	if im.Visibility != VisibilityShared {
-		return forbidden("Only shared images have members.")
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"members": []any{}, "schema": "/v2/schemas/members"})
 	return nil
 }
 

@@ -24,8 +24,9 @@ type Options struct {
 type Service struct {
 	env    services.Env
 	opts   Options
-	images *store.Table[Image]
-	data   *store.Table[imageData]
+	images  *store.Table[Image]
+	data    *store.Table[imageData]
+	members *store.Table[Member]
 }
 
 var _ services.Service = (*Service)(nil)
@@ -46,7 +47,11 @@ func New(env services.Env, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{env: env, opts: opts, images: images, data: data}, nil
+	members, err := store.NewTable[Member](env.DB, "image_members")
+	if err != nil {
+		return nil, err
+	}
+	return &Service{env: env, opts: opts, images: images, data: data, members: members}, nil
 }
 
 // Routes registers Glance's routes under /image.
@@ -72,7 +77,13 @@ func (s *Service) Routes() {
 	rt.Handle("GET /v2/images/{id}/file", "image.download", s.download)
 	rt.Handle("POST /v2/images/{id}/actions/deactivate", "image.deactivate", s.deactivate)
 	rt.Handle("POST /v2/images/{id}/actions/reactivate", "image.reactivate", s.reactivate)
-	rt.Handle("GET /v2/images/{id}/members", "image.members", s.members)
+	rt.Handle("GET /v2/images/{id}/members", "image.member.list", s.listMembers)
+	rt.Handle("POST /v2/images/{id}/members", "image.member.create", s.createMember)
+	rt.Handle("GET /v2/images/{id}/members/{member}", "image.member.get", s.getMember)
+	rt.Handle("PUT /v2/images/{id}/members/{member}", "image.member.update", s.updateMember)
+	rt.Handle("DELETE /v2/images/{id}/members/{member}", "image.member.delete", s.deleteMember)
+	rt.Handle("GET /v2/schemas/member", "schema.member", s.schemaMember)
+	rt.Handle("GET /v2/schemas/members", "schema.members", s.schemaMembers)
 }
 
 // Resources lists every image, for `fakecloud state`.
@@ -90,18 +101,15 @@ func (s *Service) Resources() []services.Resource {
 	return out
 }
 
-// Image returns image id if project may use it (public, community, or its own), for Nova.
+// Image returns image id if project may use it (public, community, its own, or shared with
+// it), for Nova.
 func (s *Service) Image(project, id string) (services.ImageInfo, bool) {
 	im, ok := s.images.Get(id)
 	if !ok {
 		return services.ImageInfo{}, false
 	}
-	switch im.Visibility {
-	case VisibilityPublic, VisibilityCommunity:
-	default:
-		if im.Owner != project {
-			return services.ImageInfo{}, false
-		}
+	if !s.visible(&httpapi.Principal{ProjectID: project}, &im) {
+		return services.ImageInfo{}, false
 	}
 	props := map[string]string{}
 	for k, v := range im.Properties {
@@ -111,12 +119,21 @@ func (s *Service) Image(project, id string) (services.ImageInfo, bool) {
 		Visibility: im.Visibility, MinDisk: im.MinDisk, MinRAM: im.MinRAM, Properties: props}, true
 }
 
-// visible reports whether p may see im (shows it in GET; lists apply their own defaults).
-func visible(p *httpapi.Principal, im *Image) bool {
+// visible reports whether p may see im (shows it in GET; lists apply their own defaults):
+// admins and the owner always, everyone for public and community images, and the members
+// of a shared image whatever their membership status.
+func (s *Service) visible(p *httpapi.Principal, im *Image) bool {
 	if p.IsAdmin() || im.Owner == p.ProjectID {
 		return true
 	}
-	return im.Visibility == VisibilityPublic || im.Visibility == VisibilityCommunity
+	switch im.Visibility {
+	case VisibilityPublic, VisibilityCommunity:
+		return true
+	case VisibilityShared:
+		_, ok := s.memberStatus(im.ID, p.ProjectID)
+		return ok
+	}
+	return false
 }
 
 // canModify reports whether p may change im (the owner or an admin).
@@ -133,7 +150,7 @@ func (s *Service) lookup(r *http.Request) (Image, *httpapi.Principal, error) {
 	p := httpapi.PrincipalFrom(r.Context())
 	id := r.PathValue("id")
 	im, ok := s.images.Get(id)
-	if !ok || !visible(p, &im) {
+	if !ok || !s.visible(p, &im) {
 		return Image{}, p, notFound(id)
 	}
 	return im, p, nil

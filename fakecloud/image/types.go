@@ -86,3 +86,22 @@ const (
 	maxLimit      = 1000
 	maxInlineData = 1 << 20 // data kept in the store when there is no data directory
 )
+
+// Member is a project an owner shared an image with.
+type Member struct {
+	ImageID   string    `json:"image_id"`
+	MemberID  string    `json:"member_id"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Image member statuses.
+const (
+	MemberPending  = "pending"
+	MemberAccepted = "accepted"
+	MemberRejected = "rejected"
+)
+
+// maxMembers is Glance's image_member_quota.
+const maxMembers = 128
