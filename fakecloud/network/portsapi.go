@@ -72,10 +72,11 @@ func (s *Service) DetachPorts(tx *store.Tx, deviceID string) error {
 	if deviceID == "" {
 		return nil
 	}
-	ports := s.ports.List(func(_ string, v *Port) bool {
-		return v.DeviceID == deviceID && !strings.HasPrefix(v.DeviceOwner, "network:")
-	})
-	for _, port := range ports {
+	for _, id := range s.ipam.portsOf("device_id", []string{deviceID}) {
+		port, ok := s.ports.Get(id)
+		if !ok || strings.HasPrefix(port.DeviceOwner, "network:") {
+			continue
+		}
 		if port.AutoCreated {
 			if err := s.removePort(tx, port); err != nil {
 				return err

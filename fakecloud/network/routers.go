@@ -61,11 +61,15 @@ func (s *Service) visibleRouter(p *httpapi.Principal, id string) (Router, error)
 	return rt, nil
 }
 
-// routerInterfaces returns the interface ports of a router.
+// routerInterfaces returns the interface ports of a router (through the device_id index).
 func (s *Service) routerInterfaces(id string) []Port {
-	return s.ports.List(func(_ string, v *Port) bool {
-		return v.DeviceID == id && strings.HasPrefix(v.DeviceOwner, OwnerRouterInterface)
-	})
+	var out []Port
+	for _, pid := range s.ipam.portsOf("device_id", []string{id}) {
+		if p, ok := s.ports.Get(pid); ok && strings.HasPrefix(p.DeviceOwner, OwnerRouterInterface) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 var routerFilters = fieldsOfT[Router]{
@@ -547,9 +551,11 @@ func (s *Service) removeRouterInterface(w http.ResponseWriter, r *http.Request) 
 // routerFor finds a router with a gateway on extNet and an interface on netID: the path a
 // floating IP of extNet takes to a port of netID.
 func (s *Service) routerFor(netID, extNet string) (string, bool) {
-	for _, ifp := range s.ports.List(func(_ string, v *Port) bool {
-		return v.NetworkID == netID && strings.HasPrefix(v.DeviceOwner, OwnerRouterInterface)
-	}) {
+	for _, pid := range s.ipam.portsOf("device_owner", []string{OwnerRouterInterface}) {
+		ifp, ok := s.ports.Get(pid)
+		if !ok || ifp.NetworkID != netID {
+			continue
+		}
 		if rt, ok := s.routers.Get(ifp.DeviceID); ok && rt.Gateway != nil && rt.Gateway.NetworkID == extNet {
 			return rt.ID, true
 		}

@@ -26,7 +26,7 @@ type Config struct {
 	Quotas map[string]int
 }
 
-// DefaultQuotas are Neutron's default per-project quotas.
+// defaultQuotas are Neutron's default per-project quotas.
 var defaultQuotas = map[string]int{
 	"network":             100,
 	"subnet":              100,

@@ -28,6 +28,7 @@ type syncHandler struct {
 	run  func(ctx context.Context, id string) error
 }
 
+// Run reconciles the backend with one resource.
 func (h syncHandler) Run(ctx context.Context, t tasks.Task) error {
 	err := h.run(ctx, t.ResourceID)
 	if err != nil && services.IsPermanent(err) {
@@ -41,6 +42,7 @@ func (h syncHandler) Run(ctx context.Context, t tasks.Task) error {
 	return nil
 }
 
+// Fail records that the backend could not be brought in line.
 func (h syncHandler) Fail(_ context.Context, t tasks.Task, reason string) error {
 	return h.s.env.DB.Record(store.Event{Service: "network", Kind: strings.Split(h.kind, ".")[0], ID: t.ResourceID, Project: t.Project,
 		Action: "backend-error", Detail: reason, Severity: "error"})
