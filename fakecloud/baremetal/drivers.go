@@ -29,11 +29,11 @@ var drivers = []driver{
 		"raid_interface": "no-raid", "rescue_interface": "no-rescue", "storage_interface": "noop",
 		"vendor_interface": "ipmitool"},
 		properties: map[string]string{
-			"ipmi_address":  "IP address or hostname of the node. Required.",
-			"ipmi_username": "username; default is NULL user. Optional.",
-			"ipmi_password": "password. Optional.",
-			"ipmi_port":     "remote IPMI RMCP port. Optional.",
-			"deploy_kernel": "UUID (from Glance) of the deployment kernel. Required.",
+			"ipmi_address":   "IP address or hostname of the node. Required.",
+			"ipmi_username":  "username; default is NULL user. Optional.",
+			"ipmi_password":  "password. Optional.",
+			"ipmi_port":      "remote IPMI RMCP port. Optional.",
+			"deploy_kernel":  "UUID (from Glance) of the deployment kernel. Required.",
 			"deploy_ramdisk": "UUID (from Glance) of the ramdisk that is mounted at boot time. Required.",
 		}},
 }

@@ -45,10 +45,10 @@ type testEnv struct {
 
 // recorder is a backend that remembers what it was asked and can be told to fail.
 type recorder struct {
-	mu       sync.Mutex
-	deployed map[string][]byte
-	cleaned  map[string]int
-	power    map[string]bool
+	mu        sync.Mutex
+	deployed  map[string][]byte
+	cleaned   map[string]int
+	power     map[string]bool
 	deployErr error
 }
 

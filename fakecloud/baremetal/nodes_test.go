@@ -171,7 +171,10 @@ func TestNodeLifecycle(t *testing.T) {
 	if err := nodes.ChangePowerState(ctx, admin, n.UUID, nodes.PowerStateOpts{Target: nodes.PowerOff}).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { v, _ := e.svc.nodes.Get(n.UUID); return v.PowerState == PowerOff && v.TargetPowerState == "" })
+	waitFor(t, func() bool {
+		v, _ := e.svc.nodes.Get(n.UUID)
+		return v.PowerState == PowerOff && v.TargetPowerState == ""
+	})
 	if err := nodes.ChangePowerState(ctx, admin, n.UUID, nodes.PowerStateOpts{Target: "sideways"}).ExtractErr(); statusOf(err) != 400 {
 		t.Fatalf("bad power target: %v", err)
 	}

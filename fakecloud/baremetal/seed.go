@@ -69,7 +69,7 @@ func (s *Service) Seed(nodes []SeedNode) error {
 			n := Node{UUID: id, Name: sn.Name, Driver: d.name, Interfaces: ifaces, DriverInfo: map[string]any{},
 				DriverInternalInfo: map[string]any{}, InstanceInfo: map[string]any{}, Extra: map[string]any{},
 				NetworkData: map[string]any{}, Traits: []string{}, ResourceClass: sn.ResourceClass,
-				Properties: map[string]any{"cpus": sn.CPUs, "memory_mb": sn.MemoryMB, "local_gb": sn.LocalGB, "cpu_arch": arch},
+				Properties:     map[string]any{"cpus": sn.CPUs, "memory_mb": sn.MemoryMB, "local_gb": sn.LocalGB, "cpu_arch": arch},
 				ProvisionState: StateAvailable, PowerState: PowerOff, CreatedAt: t, ProvisionUpdatedAt: &t}
 			if err := s.nodes.Put(tx, id, n); err != nil {
 				return fmt.Errorf("seeding node %s: %w", sn.Name, err)

@@ -44,7 +44,7 @@ type Node struct {
 	UpdatedAt            *time.Time        `json:"updated_at,omitempty"`
 
 	// Internal state, never shown.
-	UserData    []byte            `json:"x_user_data,omitempty"`   // what the deploy runs
+	UserData    []byte            `json:"x_user_data,omitempty"`    // what the deploy runs
 	ConfigDrive any               `json:"x_config_drive,omitempty"` // as given to the deploy
 	Meta        map[string]string `json:"x_meta,omitempty"`         // what Nova passed to Claim
 	Task        string            `json:"x_task,omitempty"`         // the task driving the current transition

@@ -22,8 +22,8 @@ type Options struct {
 
 // Service is the Glance v2 API.
 type Service struct {
-	env    services.Env
-	opts   Options
+	env     services.Env
+	opts    Options
 	images  *store.Table[Image]
 	data    *store.Table[imageData]
 	members *store.Table[Member]
