@@ -214,6 +214,7 @@ type envOpt struct {
 	backend Backend
 	dbPath  string
 	timing  *services.Timing
+	quotas  services.QuotaOverrides
 }
 
 func newTestEnv(t testing.TB, o envOpt) *testEnv {
@@ -235,7 +236,7 @@ func newTestEnv(t testing.TB, o envOpt) *testEnv {
 	if o.timing != nil {
 		timing = *o.timing
 	}
-	env := services.Env{DB: db, Tasks: eng, Timing: timing,
+	env := services.Env{DB: db, Tasks: eng, Timing: timing, Quotas: o.quotas,
 		Router: func(service, prefix string, style httpapi.Style) *httpapi.Router {
 			return &httpapi.Router{Mux: mux, Service: service, Prefix: prefix, Style: style, Auth: stubAuth{}}
 		}}

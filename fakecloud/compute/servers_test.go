@@ -12,6 +12,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/pagination"
@@ -583,4 +584,27 @@ func TestRestartFinishesBuild(t *testing.T) {
 	}
 	e2.waitStatus(t, s.ID, StatusActive)
 	_ = http.StatusOK
+}
+
+// fixedQuotas is a fault-injected quota: every project may have limit instances.
+type fixedQuotas struct{ limit int }
+
+func (q fixedQuotas) Limit(project, resource string) (int, bool) {
+	return q.limit, resource == "instances"
+}
+
+func TestInjectedQuota(t *testing.T) {
+	e := newTestEnv(t, envOpt{quotas: fixedQuotas{limit: 1}})
+	demo := e.client("demo", "2.37")
+	opts := servers.CreateOpts{Name: "q", FlavorRef: smallFlavor(), ImageRef: imageID, Networks: "none"}
+	if _, err := servers.Create(ctx, demo, opts, nil).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := servers.Create(ctx, demo, opts, nil).Extract(); !isStatus(err, 403) {
+		t.Fatalf("over the injected quota: %v", err)
+	}
+	q, err := quotasets.Get(ctx, demo, "demo").Extract()
+	if err != nil || q.Instances != 1 {
+		t.Fatalf("quota set shows %+v, %v", q, err)
+	}
 }

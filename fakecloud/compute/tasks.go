@@ -65,6 +65,14 @@ func (h buildHandler) Run(ctx context.Context, t tasks.Task) error {
 		}
 		return fmt.Errorf("creating server %s: %w", srv.ID, err)
 	}
+	if cur, ok := s.servers.Get(srv.ID); !ok || cur.TaskState == "deleting" {
+		// Deleted while the backend was building it: the delete may have run before the
+		// server existed, so remove what the build made.
+		if err := s.backend.DeleteServer(ctx, srv.ID); err != nil {
+			s.env.Log.Warn("removing a server deleted during its build", "server", srv.ID, "err", err)
+		}
+		return nil
+	}
 	return s.setActive(t.ID, srv.ID)
 }
 
