@@ -645,3 +645,45 @@ func TestDualStackPort(t *testing.T) {
 		t.Fatalf("dual stack: %v", ips)
 	}
 }
+
+// TestConcurrentAllocation creates ports in parallel on a small subnet: every address is
+// handed out once, and the rest get 409 IpAddressGenerationFailure.
+func TestConcurrentAllocation(t *testing.T) {
+	h := newHarness(t)
+	netID, _ := mkNet(t, h, "demo", "10.0.0.0/27", nil) // 29 addresses after the gateway
+	type res struct {
+		st int
+		ip string
+	}
+	out := make(chan res, 40)
+	for i := 0; i < 40; i++ {
+		go func() {
+			st, body := h.call(t, "demo", "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID}})
+			r := res{st: st}
+			if st == 201 {
+				r.ip = body["port"].(map[string]any)["fixed_ips"].([]any)[0].(map[string]any)["ip_address"].(string)
+			}
+			out <- r
+		}()
+	}
+	seen := map[string]bool{}
+	created, full := 0, 0
+	for i := 0; i < 40; i++ {
+		r := <-out
+		switch r.st {
+		case 201:
+			if seen[r.ip] {
+				t.Fatalf("address %s handed out twice", r.ip)
+			}
+			seen[r.ip] = true
+			created++
+		case 409:
+			full++
+		default:
+			t.Fatalf("status %d", r.st)
+		}
+	}
+	if created != 29 || full != 11 {
+		t.Fatalf("created %d, refused %d", created, full)
+	}
+}
