@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/apiversions"
@@ -140,12 +141,13 @@ func TestNodeLifecycle(t *testing.T) {
 		t.Fatalf("patched: %+v", got)
 	}
 	provision(t, admin, n.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetProvide})
-	if cur, _ := nodes.Get(ctx, admin, n.UUID).Extract(); cur.ProvisionState != "cleaning" || cur.TargetProvisionState != "available" {
+	if cur, _ := nodes.Get(ctx, admin, n.UUID).Extract(); (cur.ProvisionState != "cleaning" || cur.TargetProvisionState != "available") && cur.ProvisionState != "available" {
 		t.Fatalf("after provide: %s -> %s", cur.ProvisionState, cur.TargetProvisionState)
 	}
 	e.waitState(t, n.UUID, StateAvailable)
 
-	// deploy with a config drive carrying user data
+	// deploy with a config drive carrying user data (slow enough to see it deploying)
+	e.svc.env.Timing.NodeDeploy = 300 * time.Millisecond
 	provision(t, admin, n.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetActive,
 		ConfigDrive: nodes.ConfigDrive{UserData: "#cloud-config\nhostname: bm-a\n"}})
 	cur, _ := nodes.Get(ctx, admin, n.UUID).Extract()
