@@ -38,9 +38,10 @@ func (stubAuth) Authenticate(tok string) (*httpapi.Principal, error) {
 }
 
 type testEnv struct {
-	svc *Service
-	srv *httptest.Server
-	dir string
+	svc  *Service
+	srv  *httptest.Server
+	dir  string
+	stop func() // shuts the service down and closes its state
 }
 
 // recorder is a backend that remembers what it was asked and can be told to fail.
@@ -89,7 +90,12 @@ func (b *recorder) userData(id string) ([]byte, bool) {
 
 func newTestEnv(t testing.TB, backend Backend) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
+	return newTestEnvIn(t, t.TempDir(), backend)
+}
+
+// newTestEnvIn starts the service on the state in dir (to test restarts).
+func newTestEnvIn(t testing.TB, dir string, backend Backend) *testEnv {
+	t.Helper()
 	db, err := store.Open(filepath.Join(dir, "state.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -111,8 +117,20 @@ func newTestEnv(t testing.TB, backend Backend) *testEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	eng.Start(ctx)
 	srv := httptest.NewServer(mux)
-	t.Cleanup(func() { cancel(); srv.Close(); db.Close() })
-	return &testEnv{svc: svc, srv: srv, dir: dir}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			srv.Close()
+			// let a task that is running finish its attempt; queued ones stay in the state
+			wctx, wcancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			_ = eng.WaitIdle(wctx)
+			wcancel()
+			db.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &testEnv{svc: svc, srv: srv, dir: dir, stop: stop}
 }
 
 // client returns a gophercloud bare-metal client authenticated with token, asking for

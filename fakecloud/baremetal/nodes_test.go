@@ -475,3 +475,34 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartMidDeploy stops fakecloud while a node deploys and starts it again on the same
+// state: the deploy finishes, and the node keeps its instance and user data.
+func TestRestartMidDeploy(t *testing.T) {
+	dir := t.TempDir()
+	e := newTestEnvIn(t, dir, nil)
+	if err := e.svc.Seed(DefaultSeed(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.env.Timing.NodeDeploy = 300 * time.Millisecond
+	var id string
+	err := e.svc.env.DB.Update(func(tx *store.Tx) error {
+		info, err := e.svc.Claim(tx, "baremetal.medium", "55555555-5555-5555-5555-555555555555", []byte("#!/bin/sh\n"), nil)
+		id = info.ID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.stop()
+
+	be := newRecorder()
+	e2 := newTestEnvIn(t, dir, be)
+	n := e2.waitState(t, id, StateActive)
+	if n.InstanceUUID != "55555555-5555-5555-5555-555555555555" {
+		t.Fatalf("after restart: %+v", n)
+	}
+	if ud, ok := be.userData(id); !ok || string(ud) != "#!/bin/sh\n" {
+		t.Fatalf("deploy after restart ran with %q (%v)", ud, ok)
+	}
+}
