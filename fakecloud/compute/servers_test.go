@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -607,4 +608,56 @@ func TestInjectedQuota(t *testing.T) {
 	if err != nil || q.Instances != 1 {
 		t.Fatalf("quota set shows %+v, %v", q, err)
 	}
+}
+
+// slowBackend blocks CreateServer until release is closed and records the calls.
+type slowBackend struct {
+	MemoryBackend
+	release chan struct{}
+	mu      sync.Mutex
+	calls   []string
+}
+
+func (b *slowBackend) record(s string) {
+	b.mu.Lock()
+	b.calls = append(b.calls, s)
+	b.mu.Unlock()
+}
+
+func (b *slowBackend) CreateServer(ctx context.Context, spec ServerSpec) error {
+	<-b.release
+	b.record("create")
+	return nil
+}
+
+func (b *slowBackend) DeleteServer(ctx context.Context, id string) error {
+	b.record("delete")
+	return nil
+}
+
+func TestDeleteDuringBuild(t *testing.T) {
+	be := &slowBackend{release: make(chan struct{})}
+	e := newTestEnv(t, envOpt{backend: be})
+	demo := e.client("demo", "2.37")
+	s, err := servers.Create(ctx, demo, servers.CreateOpts{Name: "d", FlavorRef: smallFlavor(), ImageRef: imageID, Networks: "none"}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond) // the build is now blocked in the backend
+	if err := servers.Delete(ctx, demo, s.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(t, s.ID, "")
+	close(be.release)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		be.mu.Lock()
+		calls := strings.Join(be.calls, ",")
+		be.mu.Unlock()
+		if strings.HasSuffix(calls, "create,delete") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("the server built after its deletion was not removed: %v", be.calls)
 }
