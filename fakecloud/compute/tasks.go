@@ -47,6 +47,7 @@ func (s *Service) spec(srv *Server) ServerSpec {
 // buildHandler takes a server from BUILD to ACTIVE (or ERROR).
 type buildHandler struct{ s *Service }
 
+// Run builds the server through the backend (or waits for its bare-metal node).
 func (h buildHandler) Run(ctx context.Context, t tasks.Task) error {
 	s := h.s
 	srv, ok := s.servers.Get(t.ResourceID)
@@ -122,6 +123,7 @@ func (s *Service) setActive(taskID, id string) error {
 	})
 }
 
+// Fail puts the server into ERROR with reason as its fault.
 func (h buildHandler) Fail(_ context.Context, t tasks.Task, reason string) error {
 	return h.s.setError(t.ID, t.ResourceID, 500, reason)
 }
@@ -130,6 +132,7 @@ func (h buildHandler) Fail(_ context.Context, t tasks.Task, reason string) error
 // group membership and finally its row.
 type deleteHandler struct{ s *Service }
 
+// Run deletes the server.
 func (h deleteHandler) Run(ctx context.Context, t tasks.Task) error {
 	s := h.s
 	srv, ok := s.servers.Get(t.ResourceID)
@@ -186,6 +189,7 @@ func (h deleteHandler) Run(ctx context.Context, t tasks.Task) error {
 	return err
 }
 
+// Fail puts the server into ERROR with reason as its fault.
 func (h deleteHandler) Fail(_ context.Context, t tasks.Task, reason string) error {
 	return h.s.setError(t.ID, t.ResourceID, 500, reason)
 }
@@ -193,6 +197,7 @@ func (h deleteHandler) Fail(_ context.Context, t tasks.Task, reason string) erro
 // actionHandler completes a start, stop or reboot.
 type actionHandler struct{ s *Service }
 
+// Run performs the action through the backend and sets the resulting state.
 func (h actionHandler) Run(ctx context.Context, t tasks.Task) error {
 	s := h.s
 	action := t.Args["action"]
@@ -229,6 +234,7 @@ func (h actionHandler) Run(ctx context.Context, t tasks.Task) error {
 	})
 }
 
+// Fail puts the server into ERROR with reason as its fault.
 func (h actionHandler) Fail(_ context.Context, t tasks.Task, reason string) error {
 	return h.s.setError(t.ID, t.ResourceID, 500, reason)
 }
