@@ -126,6 +126,7 @@ type limitedBuffer struct {
 	over bool
 }
 
+// Write keeps p while the buffer stays within its limit; it never fails.
 func (l *limitedBuffer) Write(p []byte) (int, error) {
 	if !l.over {
 		if l.buf.Len()+len(p) > l.max {
