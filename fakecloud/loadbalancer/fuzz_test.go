@@ -24,6 +24,7 @@ func FuzzRequestDecoding(f *testing.F) {
 		`{"quota": {"loadbalancer": 1, "health_monitor": null}}`,
 		`{"loadbalancer": {"tags": [1, 2]}}`,
 		`{"listener": {"insert_headers": {"a": 1}}}`,
+		`{"loadbalancer": {"vip_subnet_id": "` + subnetDemo + `", "listeners": [{"protocol": "HTTP", "protocol_port": 80, "default_pool": {"name": "a", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": [{"address": "10.0.0.1", "protocol_port": 1}], "healthmonitor": {"type": "PING", "delay": 1, "timeout": 1, "max_retries": 1}}}], "pools": [{"name": "b"}]}}`,
 		`null`, `[]`, `{"loadbalancer": []}`, `{"pool": {"session_persistence": "x"}}`,
 	}
 	for i, s := range seeds {
