@@ -100,12 +100,49 @@ func parseList(r *http.Request) (listQuery, error) {
 			}
 		}
 	}
+	for _, name := range []string{"created_at", "updated_at"} {
+		if v := q.Get(name); v != "" {
+			if _, _, err := parseTimeFilter(v); err != nil {
+				return lq, err
+			}
+		}
+	}
 	for _, name := range []string{"os_hidden", "protected"} {
 		if v := q.Get(name); v != "" && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
 			return lq, httpapi.BadRequest("Invalid value for %s: %s. It must be true or false.", name, v)
 		}
 	}
 	return lq, nil
+}
+
+// parseTimeFilter reads Glance's "<op>:<ISO 8601 time>" filter on created_at and updated_at;
+// a bare time means eq.
+func parseTimeFilter(v string) (string, time.Time, error) {
+	op, rest := "eq", v
+	if o, r, ok := strings.Cut(v, ":"); ok && slices.Contains([]string{"gt", "gte", "lt", "lte", "eq", "neq"}, o) {
+		op, rest = o, r
+	}
+	at, err := time.Parse(time.RFC3339, rest)
+	if err != nil {
+		return "", time.Time{}, httpapi.BadRequest("Unable to parse datetime '%s'. Please use ISO 8601 formatting (e.g. 2015-07-15T11:43:35Z), optionally with one of the operators gt, gte, lt, lte, eq, neq.", v)
+	}
+	return op, at.UTC(), nil
+}
+
+func compareTime(op string, have, at time.Time) bool {
+	switch op {
+	case "gt":
+		return have.After(at)
+	case "gte":
+		return !have.Before(at)
+	case "lt":
+		return have.Before(at)
+	case "lte":
+		return !have.After(at)
+	case "neq":
+		return !have.Equal(at)
+	}
+	return have.Equal(at)
 }
 
 // inValues splits Glance's "in:a,b" operator; a plain value is a list of one.
@@ -181,6 +218,14 @@ func (s *Service) listed(p *httpapi.Principal, im *Image, q url.Values) bool {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		if size < 0 || size > n {
 			return false
+		}
+	}
+	for name, have := range map[string]time.Time{"created_at": im.CreatedAt, "updated_at": im.UpdatedAt} {
+		if v := q.Get(name); v != "" {
+			op, at, _ := parseTimeFilter(v)
+			if !compareTime(op, have.UTC().Truncate(time.Second), at) {
+				return false
+			}
 		}
 	}
 	for _, name := range []string{"min_ram", "min_disk"} {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
@@ -177,10 +178,18 @@ func TestListFiltersSortAndPages(t *testing.T) {
 	if got := allImages(t, demo, images.ListOpts{Status: images.ImageStatusActive}); len(got) != 0 {
 		t.Fatalf("status filter: %d images", len(got))
 	}
+	past := &images.ImageDateQuery{Date: time.Now().Add(-time.Hour), Filter: images.FilterGT}
+	if got := allImages(t, demo, images.ListOpts{CreatedAtQuery: past}); len(got) != 5 {
+		t.Fatalf("created_at gt an hour ago: %d images", len(got))
+	}
+	future := &images.ImageDateQuery{Date: time.Now().Add(time.Hour), Filter: images.FilterGTE}
+	if got := allImages(t, demo, images.ListOpts{UpdatedAtQuery: future}); len(got) != 0 {
+		t.Fatalf("updated_at gte in an hour: %d images", len(got))
+	}
 	if got := allImages(t, e.client("other"), images.ListOpts{}); len(got) != 0 {
 		t.Fatalf("other project sees %d images", len(got))
 	}
-	for _, q := range []string{"sort_key=bogus", "sort_dir=up", "limit=-1", "limit=x", "marker=nope", "visibility=everyone", "status=bogus", "sort=name:asc&sort_key=id"} {
+	for _, q := range []string{"sort_key=bogus", "sort_dir=up", "limit=-1", "limit=x", "marker=nope", "visibility=everyone", "status=bogus", "sort=name:asc&sort_key=id", "created_at=gt:yesterday"} {
 		if code, _ := e.do(t, "demo", "GET", "/image/v2/images?"+q, "", nil); code != 400 {
 			t.Errorf("list ?%s = %d, want 400", q, code)
 		}
