@@ -214,6 +214,9 @@ func (s *Service) transition(tx *store.Tx, n *Node, action string) error {
 			if err := notInMaintenance("provide"); err != nil {
 				return err
 			}
+			if n.Retired {
+				return httpapi.BadRequest("Cannot provide node %s: it is retired.", n.UUID)
+			}
 			if n.AutomatedClean != nil && !*n.AutomatedClean {
 				s.setState(tx, n, StateAvailable, "")
 				return nil
