@@ -325,6 +325,7 @@ func TestStuckCreateGoesToError(t *testing.T) {
 
 func TestVersionsAndProviders(t *testing.T) {
 	h := newHarness(t)
+	h.must(200, "GET", "", "", nil)
 	v := h.must(200, "GET", "/", "", nil)
 	vs := v["versions"].([]any)
 	last := vs[len(vs)-1].(map[string]any)

@@ -120,8 +120,11 @@ func New(env services.Env, ports services.Ports, backend Backend, cfg Config) (*
 func (s *Service) Routes() {
 	rt := routeSet{s.env.Router(ServiceName, Prefix, httpapi.StyleOctavia)}
 	rt.HandlePublic("GET /{$}", "versions", s.versions)
-	rt.HandlePublic("GET /v2.0/{$}", "version", s.version)
-	rt.HandlePublic("GET /v2/{$}", "version", s.version)
+	rt.HandlePublic("GET ", "versions", s.versions)
+	for _, v := range []string{"/v2.0", "/v2"} {
+		rt.HandlePublic("GET "+v+"/{$}", "version", s.version)
+		rt.HandlePublic("GET "+v, "version", s.version)
+	}
 	for _, base := range []string{"/v2.0/lbaas", "/v2/lbaas", "/v2.0", "/v2"} {
 		s.lbRoutes(rt, base)
 		s.listenerRoutes(rt, base)
