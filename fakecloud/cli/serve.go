@@ -19,9 +19,9 @@ import (
 
 func newServeCommand() *cobra.Command {
 	var (
-		listen, data, backend, cloudsYAML, publicURL, logLevel string
-		timeScale                                              float64
-		cfg                                                    cloud.Config
+		listen, data, backend, cloudsYAML, publicURL, logLevel, seedPath string
+		timeScale                                                        float64
+		cfg                                                              cloud.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -29,7 +29,13 @@ func newServeCommand() *cobra.Command {
 		Long: `Run every service on one listener until interrupted. On start it writes --clouds-yaml with
 the clouds fakecloud-admin (admin of project admin), fakecloud-demo (member of project demo) and
 fakecloud-demo-reader (reader of project demo). Passwords are generated on the first start and
-kept in --data, so later starts write the same file.`,
+kept in --data, so later starts write the same file.
+
+A fresh region is seeded with flavors g1.small..g1.xlarge and bm1.medium/bm1.large, one image
+per pinned Kubernetes version, the external network "public", zone "nova" and three bare-metal
+nodes. --seed FILE changes that on the first start of a --data directory, e.g.:
+
+` + seedExample,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
@@ -45,6 +51,11 @@ kept in --data, so later starts write the same file.`,
 				cfg.Timing = cloud.MemoryTiming.Scaled(timeScale)
 			default:
 				return fmt.Errorf("--backend %q: only \"memory\" is available in this build (the docker backend is being built)", backend)
+			}
+			if seedPath != "" {
+				if err := applySeedFile(seedPath, &cfg.Seed); err != nil {
+					return err
+				}
 			}
 			cfg.DataDir, cfg.PublicURL, cfg.Log = data, publicURL, log
 			return serve(cmd.Context(), listen, cloudsYAML, cfg, log)
@@ -62,6 +73,7 @@ kept in --data, so later starts write the same file.`,
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of Keystone tokens")
 	f.IntVar(&cfg.Workers, "workers", 8, "asynchronous tasks run at once")
 	f.StringVar(&cfg.Seed.ExternalCIDR, "external-cidr", "172.24.4.0/24", "subnet of the external (floating IP) network seeded on first start")
+	f.StringVar(&seedPath, "seed", "", "YAML describing the fresh region (zones, flavors, images, external network, bare-metal nodes); see 'fakecloud serve --help'")
 	f.IntVar(&cfg.Seed.BareMetalNodes, "baremetal-nodes", 3, "bare-metal nodes enrolled on first start")
 	f.StringVar(&cfg.Seed.AdminPassword, "admin-password", "", "admin's password on first start (default: random)")
 	f.StringVar(&cfg.Seed.DemoPassword, "demo-password", "", "demo's password on first start (default: random)")

@@ -54,6 +54,9 @@ func startServe(t *testing.T, dataDir string, extra ...string) *proc {
 	addr := freePort(t)
 	p := &proc{url: "http://" + addr, cloudsYAML: filepath.Join(dataDir, "clouds.yaml"), log: filepath.Join(dataDir, fmt.Sprintf("serve-%d.log", time.Now().UnixNano()))}
 	args := append([]string{"serve", "--listen", addr, "--data", dataDir, "--clouds-yaml", p.cloudsYAML, "--log-level", "warn"}, extra...)
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	logf, err := os.Create(p.log)
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,11 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/kaas-sandbox/sandbox/fakecloud/baremetal"
+	"github.com/kaas-sandbox/sandbox/fakecloud/compute"
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/identity"
+	"github.com/kaas-sandbox/sandbox/fakecloud/image"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
 
@@ -18,6 +21,11 @@ type Seed struct {
 	ExternalGW     string // its gateway; default the first address
 	BareMetalNodes int    // enrolled, available nodes; default 3; -1 for none
 	Zones          []string
+	Hypervisors    int // simulated hypervisors per zone; default 3
+
+	Flavors   []compute.Flavor     // nil: compute.DefaultFlavors()
+	Images    image.SeedConfig     // which node images; Owner is set to the admin project
+	BareMetal []baremetal.SeedNode // nil: BareMetalNodes nodes of baremetal.DefaultSeed
 }
 
 // Credential is one user fakecloud writes into clouds.yaml.

@@ -61,7 +61,7 @@ func (c *Cloud) buildServices(env services.Env) error {
 	if s.baremetal, err = baremetal.New(env, b.BareMetal); err != nil {
 		return fmt.Errorf("building the bare-metal service: %w", err)
 	}
-	if s.compute, err = compute.New(env, s.network, s.image, s.baremetal, b.Compute, compute.Config{AvailabilityZones: c.cfg.Seed.Zones}); err != nil {
+	if s.compute, err = compute.New(env, s.network, s.image, s.baremetal, b.Compute, compute.Config{AvailabilityZones: c.cfg.Seed.Zones, Hypervisors: c.cfg.Seed.Hypervisors}); err != nil {
 		return fmt.Errorf("building the compute service: %w", err)
 	}
 	if s.loadbalancer, err = loadbalancer.New(env, s.network, b.LoadBalancer, loadbalancer.Config{}); err != nil {
@@ -86,18 +86,24 @@ func (c *Cloud) seedServices() error {
 	if err := c.svc.network.Seed(network.SeedConfig{AdminProject: admin.ID, PublicCIDR: c.cfg.Seed.ExternalCIDR, PublicGateway: c.cfg.Seed.ExternalGW}); err != nil {
 		return fmt.Errorf("seeding the network service: %w", err)
 	}
-	if err := c.svc.image.Seed(image.SeedConfig{Owner: admin.ID}); err != nil {
+	imgs := c.cfg.Seed.Images
+	imgs.Owner = admin.ID
+	if err := c.svc.image.Seed(imgs); err != nil {
 		return fmt.Errorf("seeding the image service: %w", err)
 	}
-	if err := c.svc.compute.Seed(nil); err != nil {
+	if err := c.svc.compute.Seed(c.cfg.Seed.Flavors); err != nil {
 		return fmt.Errorf("seeding the compute service: %w", err)
 	}
-	nodes := c.cfg.Seed.BareMetalNodes
-	if nodes == 0 {
-		nodes = 3
+	nodes := c.cfg.Seed.BareMetal
+	if nodes == nil {
+		n := c.cfg.Seed.BareMetalNodes
+		if n == 0 {
+			n = 3
+		}
+		nodes = baremetal.DefaultSeed(max(n, 0))
 	}
-	if nodes > 0 {
-		if err := c.svc.baremetal.Seed(baremetal.DefaultSeed(nodes)); err != nil {
+	if len(nodes) > 0 {
+		if err := c.svc.baremetal.Seed(nodes); err != nil {
 			return fmt.Errorf("seeding the bare-metal service: %w", err)
 		}
 	}
