@@ -55,6 +55,7 @@ func (s *Service) serverAction(c *call) error {
 			_, err := s.servers.Modify(tx, id, func(v *Server) error {
 				v.Locked = name == "lock"
 				v.Updated = time.Now().UTC()
+				v.record(c, name)
 				return nil
 			})
 			if err == nil {
@@ -112,6 +113,7 @@ func (s *Service) powerAction(c *call, id, verb, action string) error {
 			srv.TaskState, srv.Status = "rebooting_hard", StatusHardReboot
 		}
 		srv.Updated = time.Now().UTC()
+		srv.record(c, verb)
 		if err := s.servers.Put(tx, id, srv); err != nil {
 			return err
 		}

@@ -21,6 +21,8 @@ func (s *Service) serverSubRoutes(rt *httpapi.Router, h func(handler) httpapi.Ha
 	rt.Handle("GET /v2.1/servers/{id}/ips/{network}", "server.ips", h(s.listIPs))
 	rt.Handle("GET /v2.1/servers/{id}/os-interface", "server.interface.list", h(s.listInterfaces))
 	rt.Handle("GET /v2.1/servers/{id}/os-interface/{port}", "server.interface.get", h(s.listInterfaces))
+	rt.Handle("GET /v2.1/servers/{id}/os-instance-actions", "server.actions.list", h(s.listActions))
+	rt.Handle("GET /v2.1/servers/{id}/os-instance-actions/{req}", "server.actions.get", h(s.listActions))
 	rt.Handle("GET /v2.1/servers/{id}/tags", "server.tags.list", h(s.listTags))
 	rt.Handle("PUT /v2.1/servers/{id}/tags", "server.tags.replace", h(s.replaceTags))
 	rt.Handle("DELETE /v2.1/servers/{id}/tags", "server.tags.clear", h(s.clearTags))
@@ -345,4 +347,52 @@ func (s *Service) deleteTag(c *call) error {
 	}
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// listActions serves os-instance-actions: the list, newest first, or one action with its
+// (single, simulated) event.
+func (s *Service) listActions(c *call) error {
+	srv, err := s.lookupServer(c, c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	want := c.r.PathValue("req")
+	body := func(a InstanceAction) map[string]any {
+		start := a.Start.UTC().Format("2006-01-02T15:04:05.000000")
+		b := map[string]any{"action": a.Action, "instance_uuid": srv.ID, "request_id": a.RequestID, "user_id": a.UserID,
+			"project_id": a.Project, "start_time": start, "message": nil}
+		if c.mv.AtLeast(58) {
+			b["updated_at"] = start
+		}
+		if want != "" {
+			result := "Success"
+			if srv.Status == StatusError && a.Action == "create" {
+				result = "Error"
+				b["message"] = "Error"
+			}
+			ev := map[string]any{"event": "compute_" + a.Action + "_instance", "start_time": start, "finish_time": start, "result": result}
+			if c.mv.AtLeast(62) {
+				ev["host"] = srv.Host
+				ev["hostId"] = srv.HostID
+			}
+			if c.p.IsAdmin() {
+				ev["traceback"] = nil
+			}
+			b["events"] = []any{ev}
+		}
+		return b
+	}
+	if want != "" {
+		for _, a := range srv.Actions {
+			if a.RequestID == want {
+				return c.json(http.StatusOK, map[string]any{"instanceAction": body(a)})
+			}
+		}
+		return httpapi.Errorf(http.StatusNotFound, "InstanceActionNotFound", "Action for request_id %s on instance %s not found", want, srv.ID)
+	}
+	out := make([]any, 0, len(srv.Actions))
+	for i := len(srv.Actions) - 1; i >= 0; i-- {
+		out = append(out, body(srv.Actions[i]))
+	}
+	return c.json(http.StatusOK, map[string]any{"instanceActions": out})
 }

@@ -223,6 +223,7 @@ type createPlan struct {
 	adminPass   string
 	secGroups   []string
 	explicitSGs bool
+	reqID       string
 }
 
 func (s *Service) planCreate(c *call, body *createRequest) (*createPlan, error) {
@@ -235,7 +236,7 @@ func (s *Service) planCreate(c *call, body *createRequest) (*createPlan, error) 
 	}
 	project := c.p.ProjectID
 	now := time.Now().UTC()
-	pl := &createPlan{min: 1, max: 1}
+	pl := &createPlan{min: 1, max: 1, reqID: c.reqID}
 	t := &pl.tmpl
 	t.Name = *in.Name
 	t.Project = project
@@ -673,6 +674,7 @@ func (s *Service) createOne(tx *store.Tx, pl *createPlan, i, n int, group *Serve
 		}
 		srv.Ports = ports
 	}
+	srv.Actions = []InstanceAction{{Action: "create", RequestID: pl.reqID, UserID: srv.UserID, Project: srv.Project, Start: srv.Created}}
 	if err := s.servers.Put(tx, srv.ID, srv); err != nil {
 		return srv, err
 	}
@@ -1150,6 +1152,7 @@ func (s *Service) startDelete(c *call, id string) error {
 		}
 		srv.TaskState = "deleting"
 		srv.Updated = time.Now().UTC()
+		srv.record(c, "delete")
 		if err := s.servers.Put(tx, id, srv); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/instanceactions"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
@@ -497,6 +498,18 @@ func TestBackendFailureAndActions(t *testing.T) {
 		t.Fatalf("rebooting: %s", got.Status)
 	}
 	e2.waitStatus(t, s.ID, StatusActive)
+	actPages, err := instanceactions.List(demo, s.ID, nil).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, err := instanceactions.ExtractInstanceActions(actPages)
+	if err != nil || len(acts) != 4 || acts[0].Action != "reboot" || acts[3].Action != "create" || acts[0].RequestID == "" {
+		t.Fatalf("instance actions: %v %+v", err, acts)
+	}
+	one, err := instanceactions.Get(ctx, demo, s.ID, acts[3].RequestID).Extract()
+	if err != nil || one.Action != "create" || one.Events == nil || len(*one.Events) != 1 {
+		t.Fatalf("instance action: %v %+v", err, one)
+	}
 	for _, body := range []string{`{"reboot": {"type": "KIND"}}`, `{"explode": null}`, `{}`, `{"a": 1, "b": 2}`} {
 		if code, _, _ := e2.do(t, "demo", "", "POST", "/compute/v2.1/servers/"+s.ID+"/action", body); code != 400 {
 			t.Fatalf("%s: %d", body, code)

@@ -182,6 +182,8 @@ type call struct {
 	mv Version
 	// base is the URL of the endpoint's root, e.g. http://host:port/compute.
 	base string
+	// reqID is the request id answered in X-Openstack-Request-Id (and kept in instance actions).
+	reqID string
 }
 
 type handler func(c *call) error
@@ -203,7 +205,7 @@ func (s *Service) Routes() {
 			if p == nil {
 				p = &httpapi.Principal{}
 			}
-			return fn(&call{w: w, r: r, p: p, mv: v, base: baseURL(r, rt.Prefix)})
+			return fn(&call{w: w, r: r, p: p, mv: v, base: baseURL(r, rt.Prefix), reqID: reqID})
 		}
 	}
 	s.versionRoutes(rt, h)

@@ -71,6 +71,28 @@ type Server struct {
 	// ScheduleError, when set, is why no host could be found: the build task turns the
 	// server to ERROR with it as the fault.
 	ScheduleError string `json:"schedule_error,omitempty"`
+	// Actions are the server's instance actions (os-instance-actions), oldest first.
+	Actions []InstanceAction `json:"actions,omitempty"`
+}
+
+// InstanceAction is one user action on a server (create, stop, start, reboot, lock...).
+type InstanceAction struct {
+	Action    string    `json:"action"`
+	RequestID string    `json:"request_id"`
+	UserID    string    `json:"user_id"`
+	Project   string    `json:"project_id"`
+	Start     time.Time `json:"start_time"`
+}
+
+// maxActions bounds the instance actions kept per server.
+const maxActions = 50
+
+// record appends an instance action to srv.
+func (srv *Server) record(c *call, action string) {
+	srv.Actions = append(srv.Actions, InstanceAction{Action: action, RequestID: c.reqID, UserID: c.p.UserID, Project: c.p.ProjectID, Start: time.Now().UTC()})
+	if len(srv.Actions) > maxActions {
+		srv.Actions = srv.Actions[len(srv.Actions)-maxActions:]
+	}
 }
 
 // Fault is the "fault" of a server in ERROR.

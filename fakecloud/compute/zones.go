@@ -19,6 +19,12 @@ func (s *Service) zoneRoutes(rt *httpapi.Router, h func(handler) httpapi.Handler
 	rt.Handle("GET /v2.1/os-hypervisors/statistics", "hypervisor.statistics", h(s.hypervisorStats))
 	rt.Handle("GET /v2.1/os-hypervisors/{id}", "hypervisor.get", h(s.getHypervisor))
 	rt.Handle("GET /v2.1/os-services", "service.list", h(s.listComputeServices))
+	rt.Handle("GET /v2.1/os-aggregates", "aggregate.list", h(func(c *call) error {
+		if err := c.requireAdmin("os_compute_api:os-aggregates:index"); err != nil {
+			return err
+		}
+		return c.json(http.StatusOK, map[string]any{"aggregates": []any{}})
+	}))
 }
 
 // listComputeServices serves os-services: a conductor and a scheduler on "controller", and a
