@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
@@ -159,9 +160,20 @@ func (h *harness) publicNet() string {
 type recordingBackend struct {
 	MemoryBackend
 	calls chan string
+	// failRouter makes that many EnsureRouter calls fail (retried); permanent makes them
+	// fail with services.Permanent.
+	failRouter atomic.Int32
+	permanent  atomic.Bool
 }
 
 func (b *recordingBackend) EnsureRouter(ctx context.Context, spec RouterSpec) error {
+	if b.failRouter.Add(-1) >= 0 {
+		err := fmt.Errorf("router backend unavailable")
+		if b.permanent.Load() {
+			return services.Permanent(err)
+		}
+		return err
+	}
 	if b.calls != nil {
 		gw := ""
 		if spec.Gateway != nil {

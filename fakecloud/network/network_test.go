@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNetworkLifecycle(t *testing.T) {
@@ -685,5 +686,42 @@ func TestConcurrentAllocation(t *testing.T) {
 	}
 	if created != 29 || full != 11 {
 		t.Fatalf("created %d, refused %d", created, full)
+	}
+}
+
+// TestBackendRetries checks that reconciliation tasks retry a failing backend, and record a
+// permanent failure as an error event.
+func TestBackendRetries(t *testing.T) {
+	h := newHarness(t)
+	h.backend.calls = make(chan string, 10)
+	h.backend.failRouter.Store(1)
+	rt := h.must(t, 201, "demo", "POST", "/v2.0/routers", map[string]any{"router": map[string]any{"name": "r"}}, "router")
+	select {
+	case got := <-h.backend.calls:
+		if !strings.HasPrefix(got, "router "+rt["id"].(string)) {
+			t.Fatalf("backend call: %s", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the router never reached the backend")
+	}
+	h.backend.permanent.Store(true)
+	h.backend.failRouter.Store(1)
+	h.must(t, 200, "demo", "PUT", "/v2.0/routers/"+rt["id"].(string), map[string]any{"router": map[string]any{"name": "r2"}}, "router")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs, _ := h.db.EventsSince(0, 0)
+		found := false
+		for _, e := range evs {
+			if e.Action == "backend-error" && e.ID == rt["id"] && e.Severity == "error" {
+				found = true
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no backend-error event")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
