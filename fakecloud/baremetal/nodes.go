@@ -397,9 +397,9 @@ func (s *Service) getStates(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"console_enabled": false, "last_error": nullStr(n.LastError), "power_state": nullStr(n.PowerState),
-		"provision_state": n.ProvisionState, "provision_updated_at": fmtTime(n.ProvisionUpdatedAt),
+		"provision_state": shownState(minor(r), n.ProvisionState), "provision_updated_at": fmtTime(n.ProvisionUpdatedAt),
 		"raid_config": map[string]any{}, "target_power_state": nullStr(n.TargetPowerState),
-		"target_provision_state": nullStr(n.TargetProvisionState), "target_raid_config": map[string]any{},
+		"target_provision_state": shownState(minor(r), n.TargetProvisionState), "target_raid_config": map[string]any{},
 	})
 	return nil
 }

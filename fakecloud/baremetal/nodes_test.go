@@ -89,6 +89,10 @@ func TestVersionNegotiation(t *testing.T) {
 	if code != 201 || body["provision_state"] != "available" || body["resource_class"] != nil {
 		t.Fatalf("create at 1.10: %d %v", code, body)
 	}
+	// before 1.2, available was NOSTATE (null)
+	if code, body, _ := e.doV(t, "admin", "1.1", "GET", "/baremetal/v1/nodes/"+body["uuid"].(string), "", nil); code != 200 || body["provision_state"] != nil {
+		t.Fatalf("available at 1.1: %d %v", code, body["provision_state"])
+	}
 	if code, _, _ := e.doV(t, "admin", "1.10", "POST", "/baremetal/v1/nodes", "application/json", map[string]any{"driver": "fake-hardware", "resource_class": "x"}); code != 406 {
 		t.Fatalf("resource_class at 1.10: %d", code)
 	}

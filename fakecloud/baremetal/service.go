@@ -216,6 +216,8 @@ func nodeView(r *http.Request, n *Node, fields []string) map[string]any {
 		full[name] = n.Interfaces[name]
 	}
 	v := minor(r)
+	full["provision_state"] = shownState(v, n.ProvisionState)
+	full["target_provision_state"] = shownState(v, n.TargetProvisionState)
 	if fields == nil {
 		fields = nodeFields
 	}
@@ -232,6 +234,15 @@ func nodeView(r *http.Request, n *Node, fields []string) map[string]any {
 		}
 	}
 	return out
+}
+
+// shownState is a provision state as API version 1.<v> names it: before 1.2, "available"
+// was NOSTATE, shown as null.
+func shownState(v int, state string) any {
+	if state == "" || (v < 2 && state == StateAvailable) {
+		return nil
+	}
+	return state
 }
 
 func traitsOrEmpty(t []string) []string {
