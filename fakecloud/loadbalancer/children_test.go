@@ -342,3 +342,53 @@ func TestFullyPopulatedCreate(t *testing.T) {
 		t.Fatal("children survived a cascade delete")
 	}
 }
+
+func TestDefaultPoolSwitchAndPoolUpdate(t *testing.T) {
+	h := newHarness(t)
+	id := h.activeLB("demo")
+	lis := h.must(201, "POST", "/v2.0/lbaas/listeners", "demo", map[string]any{"listener": map[string]any{"loadbalancer_id": id, "protocol": "TCP", "protocol_port": 80}})
+	lid := field(lis, "listener", "id").(string)
+	h.wait(id, StatusActive)
+	a := field(h.must(201, "POST", "/v2.0/lbaas/pools", "demo", map[string]any{"pool": map[string]any{"listener_id": lid, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN", "session_persistence": map[string]any{"type": "SOURCE_IP"}}}), "pool", "id").(string)
+	h.wait(id, StatusActive)
+	b := field(h.must(201, "POST", "/v2.0/lbaas/pools", "demo", map[string]any{"pool": map[string]any{"loadbalancer_id": id, "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}}), "pool", "id").(string)
+	h.wait(id, StatusActive)
+
+	// Switch the listener's default pool from a to b.
+	h.must(200, "PUT", "/v2.0/lbaas/listeners/"+lid, "demo", map[string]any{"listener": map[string]any{"default_pool_id": b}})
+	h.wait(id, StatusActive)
+	pa, _ := h.svc.pools.Get(a)
+	pb, _ := h.svc.pools.Get(b)
+	if len(pa.ListenerIDs) != 0 || len(pb.ListenerIDs) != 1 {
+		t.Fatalf("after switch: a %v, b %v", pa.ListenerIDs, pb.ListenerIDs)
+	}
+	// Unset it.
+	h.must(200, "PUT", "/v2.0/lbaas/listeners/"+lid, "demo", map[string]any{"listener": map[string]any{"default_pool_id": nil}})
+	h.wait(id, StatusActive)
+	if l, _ := h.svc.listeners.Get(lid); l.DefaultPoolID != "" {
+		t.Fatalf("default pool after unset: %s", l.DefaultPoolID)
+	}
+	// A pool of another load balancer is not found.
+	other := h.activeLB("demo")
+	c := field(h.must(201, "POST", "/v2.0/lbaas/pools", "demo", map[string]any{"pool": map[string]any{"loadbalancer_id": other, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}}), "pool", "id").(string)
+	h.wait(other, StatusActive)
+	h.must(404, "PUT", "/v2.0/lbaas/listeners/"+lid, "demo", map[string]any{"listener": map[string]any{"default_pool_id": c}})
+
+	// Pool update: session persistence removed with null; lb_algorithm validated.
+	release := h.backend.hold()
+	up := h.must(200, "PUT", "/v2.0/lbaas/pools/"+a, "demo", map[string]any{"pool": map[string]any{"session_persistence": nil, "lb_algorithm": "SOURCE_IP"}})
+	if field(up, "pool", "session_persistence") != nil || field(up, "pool", "lb_algorithm") != "SOURCE_IP" {
+		t.Fatalf("pool update: %v", up)
+	}
+	h.must(409, "PUT", "/v2.0/lbaas/pools/"+a, "demo", map[string]any{"pool": map[string]any{"name": "x"}})
+	h.must(409, "POST", "/v2.0/lbaas/pools/"+a+"/members", "demo", map[string]any{"member": map[string]any{"address": "10.0.0.9", "protocol_port": 1}})
+	release()
+	h.wait(id, StatusActive)
+	h.must(400, "PUT", "/v2.0/lbaas/pools/"+a, "demo", map[string]any{"pool": map[string]any{"lb_algorithm": "RANDOM"}})
+	h.must(400, "PUT", "/v2.0/lbaas/pools/"+a, "demo", map[string]any{"pool": map[string]any{"protocol": "UDP"}})
+	h.must(403, "PUT", "/v2.0/lbaas/pools/"+a, "other", map[string]any{"pool": map[string]any{"name": "x"}})
+	l := h.must(200, "GET", "/v2.0/lbaas/pools?loadbalancer_id="+id, "demo", nil)
+	if n := len(l["pools"].([]any)); n != 2 {
+		t.Fatalf("pools of the load balancer: %d", n)
+	}
+}
