@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Helpers shared by the image and tool builders under hack/: the pinned versions, the lock that
+# keeps heavy builds one at a time, and throw-away Go wrapper modules under .cache/.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+# One clock for a whole run: child scripts inherit the start time, so progress lines add up.
+if [[ -n ${KAAS_T0:-} ]]; then _t0=${KAAS_T0}; else export KAAS_T0=${_t0}; fi
+
+VERSIONS_JSON="${ROOT}/versions/versions.json"
+HEAVY_LOCK="${KAAS_HEAVY_LOCK:-/tmp/kaas-heavy.lock}"
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+
+# pinned prints a field of versions.json, e.g. `pinned .kind`.
+pinned() { jq -er "$1" "${VERSIONS_JSON}" || die "cannot read $1 from ${VERSIONS_JSON}" "check the file is valid JSON"; }
+# k8s_field VERSION FIELD prints FIELD (etcd, coredns, pause) of a pinned Kubernetes version.
+k8s_field() {
+  jq -er --arg v "$1" --arg f "$2" '.kubernetes[] | select(.version == $v) | .[$f]' "${VERSIONS_JSON}" \
+    || die "Kubernetes $1 has no $2 in ${VERSIONS_JSON}" "pin it there: $(jq -r '[.kubernetes[].version]|join(", ")' "${VERSIONS_JSON}") are pinned"
+}
+# k8s_versions prints every pinned Kubernetes version, one a line.
+k8s_versions() { jq -r '.kubernetes[].version' "${VERSIONS_JSON}"; }
+
+# heavy runs a command holding the shared heavy-build lock (other helpers' builds take it too),
+# saying so when it has to wait.
+heavy() {
+  if ! flock -n "${HEAVY_LOCK}" true 2>/dev/null; then log "waiting for the heavy-build lock ${HEAVY_LOCK} (another build runs)"; fi
+  flock "${HEAVY_LOCK}" "$@"
+}
+
+# wrapper_module DIR MODPATH writes a fresh go.mod for a throw-away module in DIR (never the
+# project's own go.mod) and leaves the caller to go get/replace in it.
+wrapper_module() {
+  local dir=$1 name=$2
+  mkdir -p "${dir}"
+  if [[ ! -f ${dir}/go.mod ]]; then
+    (cd "${dir}" && go mod init "${name}" >/dev/null 2>&1) || die "go mod init in ${dir} failed" "remove ${dir} and rerun"
+  fi
+}
+
+# image_exists NAME succeeds when docker has an image called NAME.
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# need_docker makes sure a Docker daemon with the kaas-runc runtime answers.
+need_docker() { docker info >/dev/null 2>&1 || "${ROOT}/hack/setup-host.sh" || die "no Docker daemon" "run: make setup"; }
