@@ -366,8 +366,9 @@ func TestRestartResumesPendingWork(t *testing.T) {
 
 func TestRestartFinishesPendingWork(t *testing.T) {
 	dir := t.TempDir()
-	h := newHarnessWith(t, harnessOpts{dir: dir, build: 300 * time.Millisecond})
+	h := newHarnessWith(t, harnessOpts{dir: dir})
 	id := h.activeLB("demo")
+	h.backend.hold() // the task starts and hangs in the backend when the process "dies"
 	h.must(201, "POST", "/v2.0/lbaas/listeners", "demo", map[string]any{"listener": map[string]any{"loadbalancer_id": id, "protocol": "TCP", "protocol_port": 80}})
 	h.close()
 
