@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ func (s *Service) zoneRoutes(rt *httpapi.Router, h func(handler) httpapi.Handler
 	rt.Handle("GET /v2.1/os-hypervisors/detail", "hypervisor.list", h(func(c *call) error { return s.listHypervisors(c, true) }))
 	rt.Handle("GET /v2.1/os-hypervisors/statistics", "hypervisor.statistics", h(s.hypervisorStats))
 	rt.Handle("GET /v2.1/os-hypervisors/{id}", "hypervisor.get", h(s.getHypervisor))
+	rt.Handle("GET /v2.1/os-hypervisors/{id}/uptime", "hypervisor.uptime", h(s.getHypervisor))
 	rt.Handle("GET /v2.1/os-services", "service.list", h(s.listComputeServices))
 	rt.Handle("GET /v2.1/os-aggregates", "aggregate.list", h(func(c *call) error {
 		if err := c.requireAdmin("os_compute_api:os-aggregates:index"); err != nil {
@@ -101,6 +103,9 @@ const (
 	hvDiskGB = 2000
 )
 
+// hvUptime is the uptime(1) line every simulated hypervisor reports.
+const hvUptime = " 00:00:00 up 1 day,  0:00,  0 users,  load average: 0.00, 0.00, 0.00"
+
 type hvUsage struct{ vms, vcpus, ram, disk int }
 
 func (s *Service) hypervisorUsage() map[string]*hvUsage {
@@ -156,9 +161,15 @@ func (c *call) hypervisorBody(index int, host string, u *hvUsage, detail bool) m
 		b["running_vms"] = u.vms
 		b["current_workload"] = 0
 		b["hypervisor_version"] = 8002000
-		b["cpu_info"] = map[string]any{"arch": "x86_64", "model": "Haswell", "vendor": "Intel", "features": []string{}, "topology": map[string]int{"cells": 1, "sockets": 1, "cores": hvVCPUs, "threads": 1}}
+		cpu := map[string]any{"arch": "x86_64", "model": "Haswell", "vendor": "Intel", "features": []string{}, "topology": map[string]int{"cells": 1, "sockets": 1, "cores": hvVCPUs, "threads": 1}}
+		if c.mv.AtLeast(28) {
+			b["cpu_info"] = cpu
+		} else { // a JSON string before 2.28
+			data, _ := json.Marshal(cpu)
+			b["cpu_info"] = string(data)
+		}
 	} else {
-		b["uptime"] = nil
+		b["uptime"] = hvUptime
 	}
 	return b
 }
@@ -187,6 +198,14 @@ func (s *Service) getHypervisor(c *call) error {
 	usage := s.hypervisorUsage()
 	for i, h := range s.allHosts() {
 		if id == h || strings.EqualFold(id, toString(c.hypervisorID(i, h))) {
+			if strings.HasSuffix(c.r.URL.Path, "/uptime") {
+				if c.mv.AtLeast(88) {
+					return httpapi.Errorf(http.StatusNotFound, "NotFound", "The resource could not be found.")
+				}
+				b := c.hypervisorBody(i, h, nil, false)
+				b["uptime"] = hvUptime
+				return c.json(http.StatusOK, map[string]any{"hypervisor": b})
+			}
 			return c.json(http.StatusOK, map[string]any{"hypervisor": c.hypervisorBody(i, h, usage[h], true)})
 		}
 	}
