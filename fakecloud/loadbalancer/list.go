@@ -191,7 +191,7 @@ func listRows[T any, PT row[T]](r *http.Request, t *store.Table[T], fs fields[T]
 			return false
 		})
 	}
-	slices.SortFunc(hits, func(a, b hit) int {
+	order := func(a, b hit) int {
 		for i, sp := range sorts {
 			var c int
 			switch sp.key {
@@ -210,18 +210,17 @@ func listRows[T any, PT row[T]](r *http.Request, t *store.Table[T], fs fields[T]
 			}
 		}
 		return 0
-	})
+	}
 	if m := q.Get("marker"); m != "" {
 		i := slices.IndexFunc(hits, func(h hit) bool { return h.id == m })
 		if i < 0 {
 			return nil, nil, httpapi.Errorf(http.StatusBadRequest, "InvalidMarker", "Supplied pagination marker '%s' is not valid.", m)
 		}
-		hits = hits[i+1:]
+		mark := hits[i]
+		hits = slices.DeleteFunc(hits, func(h hit) bool { return order(h, mark) <= 0 })
 	}
 	full := len(hits) > limit
-	if full {
-		hits = hits[:limit]
-	}
+	hits = smallest(hits, limit, order)
 	out := make([]T, 0, len(hits))
 	for _, h := range hits {
 		if h.val != nil {
@@ -330,4 +329,42 @@ func (f tagFilter) match(have []string) bool {
 		return false
 	}
 	return true
+}
+
+// smallest returns the k first items of hits in order, sorted: a bounded heap, so that a page
+// of a long list costs O(n log k) rather than a sort of everything.
+func smallest[H any](hits []H, k int, order func(a, b H) int) []H {
+	if len(hits) <= k || k <= 0 {
+		slices.SortFunc(hits, order)
+		return hits
+	}
+	// heap[0] is the largest of the k smallest seen so far.
+	heap := slices.Clone(hits[:k])
+	down := func(i int) {
+		for {
+			l, big := 2*i+1, i
+			if l < k && order(heap[l], heap[big]) > 0 {
+				big = l
+			}
+			if r := l + 1; r < k && order(heap[r], heap[big]) > 0 {
+				big = r
+			}
+			if big == i {
+				return
+			}
+			heap[i], heap[big] = heap[big], heap[i]
+			i = big
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for _, h := range hits[k:] {
+		if order(h, heap[0]) < 0 {
+			heap[0] = h
+			down(0)
+		}
+	}
+	slices.SortFunc(heap, order)
+	return heap
 }
