@@ -6,7 +6,12 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+
+	"github.com/google/uuid"
 )
+
+// RequestIDHeader carries the request id every OpenStack service returns.
+const RequestIDHeader = "X-Openstack-Request-Id"
 
 // Op names one API operation, e.g. {Service: "compute", Name: "server.create"}. Faults match
 // on it and the event log reports it.
@@ -67,6 +72,9 @@ func (rt *Router) handle(pattern, name string, h HandlerFunc, authenticated bool
 				WriteError(w, rt.Style, Errorf(http.StatusInternalServerError, "InternalError", "internal error in %s", op))
 			}
 		}()
+		if w.Header().Get(RequestIDHeader) == "" {
+			w.Header().Set(RequestIDHeader, "req-"+uuid.NewString())
+		}
 		if rt.Gate != nil && rt.Gate.Intercept(w, r, op, rt.Style) {
 			return
 		}
