@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/baremetal"
 	"github.com/kaas-sandbox/sandbox/fakecloud/compute"
@@ -55,7 +56,7 @@ func (c *Cloud) buildServices(env services.Env) error {
 	if s.network, err = network.New(env, network.Config{}, b.Network); err != nil {
 		return fmt.Errorf("building the network service: %w", err)
 	}
-	if s.image, err = image.New(env, image.Options{}); err != nil {
+	if s.image, err = image.New(env, image.Options{DataDir: filepath.Join(c.cfg.DataDir, "images")}); err != nil {
 		return fmt.Errorf("building the image service: %w", err)
 	}
 	if s.baremetal, err = baremetal.New(env, b.BareMetal); err != nil {
