@@ -498,22 +498,31 @@ func (pl *createPlan) parseNetworks(c *call, raw json.RawMessage) error {
 }
 
 func (s *Service) limit(project, resource string) int {
-	if s.env.Quotas != nil {
-		if l, ok := s.env.Quotas.Limit(project, resource); ok {
-			return l
-		}
-	}
+	return s.limiter(project)(resource)
+}
+
+// limiter returns the limits of a project (its quota set, overridden by injected faults),
+// reading the quota set once.
+func (s *Service) limiter(project string) func(resource string) int {
 	q := s.quotaOf(project)
-	return q.get(resource)
+	return func(resource string) int {
+		if s.env.Quotas != nil {
+			if l, ok := s.env.Quotas.Limit(project, resource); ok {
+				return l
+			}
+		}
+		return q.get(resource)
+	}
 }
 
 // headroom is how many servers of the flavor the project may still create, and the first
 // resource that limits it.
 func (s *Service) headroom(project string, f FlavorSnapshot) (int, string, int, int) {
 	u := s.usageFor(project)
+	limit := s.limiter(project)
 	best, which, used, lim := 1<<30, "", 0, 0
 	check := func(res string, have, per int) {
-		l := s.limit(project, res)
+		l := limit(res)
 		if l < 0 || per == 0 {
 			return
 		}
