@@ -85,6 +85,9 @@ type Engine struct {
 	wake     chan struct{}
 	idle     *sync.Cond
 	running  int
+
+	idxMu sync.Mutex
+	byRes map[string]map[string]bool // resource id -> pending task ids
 }
 
 // New creates the engine and loads the pending tasks of db.
@@ -105,9 +108,11 @@ func New(db *store.DB, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{db: db, table: t, opts: opts, handlers: map[string]Handler{}, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
+	e := &Engine{db: db, table: t, opts: opts, handlers: map[string]Handler{}, queued: map[string]bool{}, wake: make(chan struct{}, 1),
+		byRes: map[string]map[string]bool{}}
 	e.idle = sync.NewCond(&e.mu)
 	for _, task := range t.List(nil) {
+		e.index(task.ResourceID, task.ID, true)
 		e.push(task)
 	}
 	return e, nil
@@ -127,25 +132,76 @@ func (e *Engine) Enqueue(tx *store.Tx, kind, resourceID, project string, delay t
 	if err := e.table.Put(tx, t.ID, t); err != nil {
 		return t, err
 	}
+	e.index(resourceID, t.ID, true)
+	tx.OnRollback(func() { e.index(resourceID, t.ID, false) })
 	tx.AfterCommit(func() { e.push(t) })
 	return t, nil
 }
 
+// index adds (or removes) a task id under its resource in the in-memory index that keeps
+// Cancel and Has from scanning every pending task.
+func (e *Engine) index(resourceID, id string, add bool) {
+	e.idxMu.Lock()
+	defer e.idxMu.Unlock()
+	ids := e.byRes[resourceID]
+	if add {
+		if ids == nil {
+			ids = map[string]bool{}
+			e.byRes[resourceID] = ids
+		}
+		ids[id] = true
+		return
+	}
+	delete(ids, id)
+	if len(ids) == 0 {
+		delete(e.byRes, resourceID)
+	}
+}
+
+// tasksOf returns the pending tasks of a resource.
+func (e *Engine) tasksOf(resourceID string) []Task {
+	e.idxMu.Lock()
+	ids := make([]string, 0, len(e.byRes[resourceID]))
+	for id := range e.byRes[resourceID] {
+		ids = append(ids, id)
+	}
+	e.idxMu.Unlock()
+	out := make([]Task, 0, len(ids))
+	for _, id := range ids {
+		if t, ok := e.table.Get(id); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// remove deletes a task row as part of tx and keeps the index in step.
+func (e *Engine) remove(tx *store.Tx, t Task) error {
+	if err := e.table.Delete(tx, t.ID); err != nil {
+		return err
+	}
+	e.index(t.ResourceID, t.ID, false)
+	tx.OnRollback(func() { e.index(t.ResourceID, t.ID, true) })
+	return nil
+}
+
 // Finish removes a task as part of tx (atomically with the handler's resource update).
 func (e *Engine) Finish(tx *store.Tx, id string) error {
-	if _, ok := e.table.Get(id); !ok {
+	t, ok := e.table.Get(id)
+	if !ok {
 		return nil
 	}
-	return e.table.Delete(tx, id)
+	return e.remove(tx, t)
 }
 
 // Cancel removes, as part of tx, every pending task of kind for resourceID ("" kind: all).
 // A task already running finishes its current attempt but is not retried.
 func (e *Engine) Cancel(tx *store.Tx, kind, resourceID string) error {
-	for _, t := range e.table.List(func(_ string, t *Task) bool {
-		return t.ResourceID == resourceID && (kind == "" || t.Kind == kind)
-	}) {
-		if err := e.table.Delete(tx, t.ID); err != nil {
+	for _, t := range e.tasksOf(resourceID) {
+		if kind != "" && t.Kind != kind {
+			continue
+		}
+		if err := e.remove(tx, t); err != nil {
 			return err
 		}
 	}
@@ -157,7 +213,12 @@ func (e *Engine) Pending() []Task { return e.table.List(nil) }
 
 // Has reports whether a task of kind is pending for resourceID.
 func (e *Engine) Has(kind, resourceID string) bool {
-	return e.table.Count(func(_ string, t *Task) bool { return t.Kind == kind && t.ResourceID == resourceID }) > 0
+	for _, t := range e.tasksOf(resourceID) {
+		if t.Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) push(t Task) {

@@ -181,6 +181,18 @@ func TestCancel(t *testing.T) {
 		t.Fatal("Has = false for a pending task")
 	}
 	_ = db.Update(func(tx *store.Tx) error { return e.Cancel(tx, "", "r") })
+	if e.Has("x", "r") {
+		t.Fatal("Has = true after Cancel")
+	}
+	_ = db.Update(func(tx *store.Tx) error {
+		if _, err := e.Enqueue(tx, "x", "rolled-back", "p", time.Hour, nil); err != nil {
+			return err
+		}
+		return errors.New("abort")
+	})
+	if e.Has("x", "rolled-back") || len(e.Pending()) != 0 {
+		t.Fatal("a task enqueued by a failed update is still pending")
+	}
 	waitIdle(t, e)
 	if rec.count("r") != 0 {
 		t.Fatal("a cancelled task ran")
