@@ -237,6 +237,17 @@ func (r *runner) parallel(ctx context.Context, op string, n int, fn func(i int) 
 	return nil
 }
 
+// settle waits until the asynchronous work of the creates (BUILD -> ACTIVE...) is done, so
+// reads are measured with the resources stored and the cloud at rest.
+func (r *runner) settle(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if err := r.c.Tasks.WaitIdle(wctx); err != nil {
+		return fmt.Errorf("waiting for asynchronous work to finish: %w", err)
+	}
+	return nil
+}
+
 // sample runs fn Samples times, one at a time, and records its latency percentiles.
 func (r *runner) sample(op string, fn func() error) error {
 	n := r.opts.Samples
@@ -297,6 +308,9 @@ func (r *runner) servers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.settle(ctx); err != nil {
+		return err
+	}
 	if err := r.sample("server get", func() error {
 		_, err := servers.Get(ctx, r.compute, ids[rand.IntN(len(ids))]).Extract()
 		return err
@@ -332,6 +346,9 @@ func (r *runner) ports(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.settle(ctx); err != nil {
+		return err
+	}
 	if err := r.sample("port get", func() error {
 		_, err := ports.Get(ctx, r.network, ids[rand.IntN(len(ids))]).Extract()
 		return err
@@ -365,6 +382,9 @@ func (r *runner) loadBalancers(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	if err := r.settle(ctx); err != nil {
 		return err
 	}
 	if err := r.sample("loadbalancer get", func() error {
