@@ -23,8 +23,27 @@ k8s_versions() { jq -r '.kubernetes[].version' "${VERSIONS_JSON}"; }
 # heavy runs a command holding the shared heavy-build lock (other helpers' builds take it too),
 # saying so when it has to wait.
 heavy() {
+  if [[ ${KAAS_HEAVY_HELD:-} == 1 ]]; then "$@"; return; fi
   if ! flock -n "${HEAVY_LOCK}" true 2>/dev/null; then log "waiting for the heavy-build lock ${HEAVY_LOCK} (another build runs)"; fi
   flock "${HEAVY_LOCK}" "$@"
+}
+
+# heavy_begin takes the heavy-build lock for a run of heavy steps (so a series such as seven
+# Kubernetes binaries is not interleaved with others' builds); heavy inside it runs directly.
+# heavy_end releases it. Not nestable.
+heavy_begin() {
+  [[ ${KAAS_HEAVY_HELD:-} == 1 ]] && return
+  exec {_heavy_fd}>>"${HEAVY_LOCK}"
+  if ! flock -n "${_heavy_fd}"; then
+    log "waiting for the heavy-build lock ${HEAVY_LOCK} (another build runs)"
+    flock "${_heavy_fd}"
+  fi
+  export KAAS_HEAVY_HELD=1 _KAAS_HEAVY_OWNER=$$
+}
+heavy_end() {
+  [[ ${_KAAS_HEAVY_OWNER:-} == "$$" ]] || return 0
+  flock -u "${_heavy_fd}"; exec {_heavy_fd}>&-
+  unset KAAS_HEAVY_HELD _KAAS_HEAVY_OWNER
 }
 
 # wrapper_module DIR MODPATH writes a fresh go.mod for a throw-away module in DIR (never the
