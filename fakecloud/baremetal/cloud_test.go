@@ -2,24 +2,15 @@ package baremetal_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
+	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 )
-
-func code(err error) int {
-	var e gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &e) {
-		return e.Actual
-	}
-	return 0
-}
 
 // TestWholeCloud drives Ironic through the service catalog of a whole fakecloud.
 func TestWholeCloud(t *testing.T) {
@@ -54,10 +45,10 @@ func TestWholeCloud(t *testing.T) {
 	if l, _ := nodes.ExtractNodes(pages); len(l) != 0 {
 		t.Fatalf("demo sees %d nodes", len(l))
 	}
-	if _, err := nodes.Get(ctx, demo, seeded[0].UUID).Extract(); code(err) != 404 {
+	if _, err := nodes.Get(ctx, demo, seeded[0].UUID).Extract(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("demo reads a node: %v", err)
 	}
-	if _, err := nodes.Create(ctx, demo, nodes.CreateOpts{Driver: "fake-hardware"}).Extract(); code(err) != 403 {
+	if _, err := nodes.Create(ctx, demo, nodes.CreateOpts{Driver: "fake-hardware"}).Extract(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("demo enrolls a node: %v", err)
 	}
 

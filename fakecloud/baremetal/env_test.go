@@ -1,47 +1,22 @@
 package baremetal
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 
-	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
-	"github.com/kaas-sandbox/sandbox/fakecloud/store"
-	"github.com/kaas-sandbox/sandbox/fakecloud/tasks"
+	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 )
 
-// stubAuth maps fixed tokens to principals: admin (project admin), demo and other (members
-// of their projects) and reader (reader of demo).
-type stubAuth struct{}
-
-func (stubAuth) Authenticate(tok string) (*httpapi.Principal, error) {
-	switch tok {
-	case "admin":
-		return &httpapi.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{httpapi.RoleAdmin, httpapi.RoleMember}}, nil
-	case "demo", "other":
-		return &httpapi.Principal{UserID: tok, ProjectID: tok, Roles: []string{httpapi.RoleMember}}, nil
-	case "reader":
-		return &httpapi.Principal{UserID: "reader", ProjectID: "demo", Roles: []string{httpapi.RoleReader}}, nil
-	}
-	return nil, fmt.Errorf("unknown token")
-}
-
 type testEnv struct {
-	svc  *Service
-	srv  *httptest.Server
-	dir  string
-	stop func() // shuts the service down and closes its state
+	*servicetest.Harness
+	svc *Service
 }
 
 // recorder is a backend that remembers what it was asked and can be told to fail.
@@ -90,55 +65,30 @@ func (b *recorder) userData(id string) ([]byte, bool) {
 
 func newTestEnv(t testing.TB, backend Backend) *testEnv {
 	t.Helper()
-	return newTestEnvIn(t, t.TempDir(), backend)
+	return newTestEnvIn(t, "", backend)
 }
 
-// newTestEnvIn starts the service on the state in dir (to test restarts).
+// newTestEnvIn starts the service on the state in dir (to test restarts; "" for a new one).
+// Stopping it lets a task that is running finish its attempt; queued ones stay in the state.
 func newTestEnvIn(t testing.TB, dir string, backend Backend) *testEnv {
 	t.Helper()
-	db, err := store.Open(filepath.Join(dir, "state.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := tasks.New(db, tasks.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	env := services.Env{DB: db, Tasks: eng, Timing: services.Timing{NodeDeploy: 20 * time.Millisecond, NodeClean: 20 * time.Millisecond},
-		Router: func(service, prefix string, style httpapi.Style) *httpapi.Router {
-			return &httpapi.Router{Mux: mux, Service: service, Prefix: prefix, Style: style, Auth: stubAuth{}}
-		}}
-	svc, err := New(env, backend)
+	h := servicetest.New(t, servicetest.Options{Dir: dir, Drain: 200 * time.Millisecond,
+		Timing: services.Timing{NodeDeploy: 20 * time.Millisecond, NodeClean: 20 * time.Millisecond}})
+	svc, err := New(h.Env, backend)
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc.Routes()
-	ctx, cancel := context.WithCancel(context.Background())
-	eng.Start(ctx)
-	srv := httptest.NewServer(mux)
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			srv.Close()
-			// let a task that is running finish its attempt; queued ones stay in the state
-			wctx, wcancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			_ = eng.WaitIdle(wctx)
-			wcancel()
-			db.Close()
-		})
-	}
-	t.Cleanup(stop)
-	return &testEnv{svc: svc, srv: srv, dir: dir, stop: stop}
+	h.Start()
+	return &testEnv{Harness: h, svc: svc}
 }
 
 // client returns a gophercloud bare-metal client authenticated with token, asking for
 // microversion 1.87.
 func (e *testEnv) client(token string) *gophercloud.ServiceClient {
-	pc := &gophercloud.ProviderClient{HTTPClient: *http.DefaultClient}
-	pc.SetToken(token)
-	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: e.srv.URL + "/baremetal/", ResourceBase: e.srv.URL + "/baremetal/v1/", Type: "baremetal", Microversion: "1.87"}
+	c := e.Client(token, "baremetal", "/baremetal/", "/baremetal/v1/")
+	c.Microversion = "1.87"
+	return c
 }
 
 // do sends a raw request and decodes a JSON answer (if any) into a map.
@@ -150,36 +100,17 @@ func (e *testEnv) do(t testing.TB, token, method, path, contentType string, body
 // doV is do with a chosen microversion ("" for none); it also returns the response headers.
 func (e *testEnv) doV(t testing.TB, token, version, method, path, contentType string, body any) (int, map[string]any, http.Header) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = bytes.NewBufferString(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		data, _ := json.Marshal(b)
-		rd = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
-	if token != "" {
-		req.Header.Set("X-Auth-Token", token)
-	}
+	hdr := http.Header{}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		hdr.Set("Content-Type", contentType)
 	}
 	if version != "" {
-		req.Header.Set(hdrVersion, version)
+		hdr.Set(hdrVersion, version)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	code, respHdr, data := e.Do(t, token, method, path, hdr, body)
 	var m map[string]any
 	_ = json.Unmarshal(data, &m)
-	return resp.StatusCode, m, resp.Header
+	return code, m, respHdr
 }
 
 // waitState polls a node until its provision state is want.

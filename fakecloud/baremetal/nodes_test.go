@@ -15,16 +15,9 @@ import (
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
+	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
-
-func statusOf(err error) int {
-	var e gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &e) {
-		return e.Actual
-	}
-	return 0
-}
 
 func provision(t *testing.T, c *gophercloud.ServiceClient, id string, opts nodes.ProvisionStateOpts) {
 	t.Helper()
@@ -111,7 +104,7 @@ func TestNodeLifecycle(t *testing.T) {
 	if n.ProvisionState != "enroll" || n.Name != "bm-a" || n.ResourceClass != "baremetal.large" || n.DeployInterface != "fake" || len(n.Links) != 2 {
 		t.Fatalf("created: %+v", n)
 	}
-	if _, err := nodes.Create(ctx, admin, nodes.CreateOpts{Name: "bm-a", Driver: "fake-hardware"}).Extract(); statusOf(err) != 409 {
+	if _, err := nodes.Create(ctx, admin, nodes.CreateOpts{Name: "bm-a", Driver: "fake-hardware"}).Extract(); servicetest.StatusCode(err) != 409 {
 		t.Fatalf("duplicate name: %v", err)
 	}
 	port, err := ports.Create(ctx, admin, ports.CreateOpts{NodeUUID: n.UUID, Address: "52:54:00:AA:BB:CC"}).Extract()
@@ -121,13 +114,13 @@ func TestNodeLifecycle(t *testing.T) {
 	if port.Address != "52:54:00:aa:bb:cc" || !port.PXEEnabled {
 		t.Fatalf("port: %+v", port)
 	}
-	if _, err := ports.Create(ctx, admin, ports.CreateOpts{NodeUUID: n.UUID, Address: "52:54:00:aa:bb:cc"}).Extract(); statusOf(err) != 409 {
+	if _, err := ports.Create(ctx, admin, ports.CreateOpts{NodeUUID: n.UUID, Address: "52:54:00:aa:bb:cc"}).Extract(); servicetest.StatusCode(err) != 409 {
 		t.Fatalf("duplicate MAC: %v", err)
 	}
 
 	// a deploy from enroll is refused with Ironic's message
 	err = nodes.ChangeProvisionState(ctx, admin, n.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetActive}).ExtractErr()
-	if statusOf(err) != 400 || !strings.Contains(err.Error(), "can not be performed on node") || !strings.Contains(err.Error(), "enroll") {
+	if servicetest.StatusCode(err) != 400 || !strings.Contains(err.Error(), "can not be performed on node") || !strings.Contains(err.Error(), "enroll") {
 		t.Fatalf("deploy from enroll: %v", err)
 	}
 	provision(t, admin, n.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetManage})
@@ -158,7 +151,7 @@ func TestNodeLifecycle(t *testing.T) {
 	if cur.ProvisionState != "deploying" || cur.TargetProvisionState != "active" || cur.InstanceInfo["configdrive"] != "******" {
 		t.Fatalf("deploying: %+v", cur)
 	}
-	if err := nodes.Delete(ctx, admin, n.UUID).ExtractErr(); statusOf(err) != 409 {
+	if err := nodes.Delete(ctx, admin, n.UUID).ExtractErr(); servicetest.StatusCode(err) != 409 {
 		t.Fatalf("delete while deploying: %v", err)
 	}
 	e.waitState(t, n.UUID, StateActive)
@@ -169,7 +162,7 @@ func TestNodeLifecycle(t *testing.T) {
 	if cur.PowerState != "power on" || cur.ProvisionUpdatedAt.IsZero() {
 		t.Fatalf("active: %+v", cur)
 	}
-	if err := nodes.Delete(ctx, admin, n.UUID).ExtractErr(); statusOf(err) != 409 {
+	if err := nodes.Delete(ctx, admin, n.UUID).ExtractErr(); servicetest.StatusCode(err) != 409 {
 		t.Fatalf("delete while active: %v", err)
 	}
 
@@ -181,7 +174,7 @@ func TestNodeLifecycle(t *testing.T) {
 		v, _ := e.svc.nodes.Get(n.UUID)
 		return v.PowerState == PowerOff && v.TargetPowerState == ""
 	})
-	if err := nodes.ChangePowerState(ctx, admin, n.UUID, nodes.PowerStateOpts{Target: "sideways"}).ExtractErr(); statusOf(err) != 400 {
+	if err := nodes.ChangePowerState(ctx, admin, n.UUID, nodes.PowerStateOpts{Target: "sideways"}).ExtractErr(); servicetest.StatusCode(err) != 400 {
 		t.Fatalf("bad power target: %v", err)
 	}
 
@@ -228,10 +221,10 @@ func TestNodeLifecycle(t *testing.T) {
 	if err := nodes.Delete(ctx, admin, n.UUID).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nodes.Get(ctx, admin, n.UUID).Extract(); statusOf(err) != 404 {
+	if _, err := nodes.Get(ctx, admin, n.UUID).Extract(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("get after delete: %v", err)
 	}
-	if _, err := ports.Get(ctx, admin, port.UUID).Extract(); statusOf(err) != 404 {
+	if _, err := ports.Get(ctx, admin, port.UUID).Extract(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("port after node delete: %v", err)
 	}
 }
@@ -251,7 +244,7 @@ func TestPagination(t *testing.T) {
 		_, body := e.do(t, "admin", "GET", next, "", nil)
 		seen += len(body["nodes"].([]any))
 		n, _ := body["next"].(string)
-		next = strings.TrimPrefix(n, e.srv.URL)
+		next = strings.TrimPrefix(n, e.URL)
 	}
 	if seen != 5 {
 		t.Fatalf("paged through %d nodes, want 5", seen)
@@ -377,14 +370,14 @@ func TestIsolation(t *testing.T) {
 	}
 	ctx := context.Background()
 	admin, demo, other := e.client("admin"), e.client("demo"), e.client("other")
-	if _, err := nodes.Create(ctx, demo, nodes.CreateOpts{Driver: "fake-hardware"}).Extract(); statusOf(err) != 403 {
+	if _, err := nodes.Create(ctx, demo, nodes.CreateOpts{Driver: "fake-hardware"}).Extract(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("member creates a node: %v", err)
 	}
 	if list := allNodes(t, demo, nodes.ListOpts{}, false); len(list) != 0 {
 		t.Fatalf("member sees %d admin nodes", len(list))
 	}
 	id := e.svc.nodes.List(nil)[0].UUID
-	if _, err := nodes.Get(ctx, demo, id).Extract(); statusOf(err) != 404 {
+	if _, err := nodes.Get(ctx, demo, id).Extract(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("member reads an admin node: %v", err)
 	}
 	// a node owned by demo is visible to demo only
@@ -394,13 +387,13 @@ func TestIsolation(t *testing.T) {
 	if got, err := nodes.Get(ctx, demo, id).Extract(); err != nil || got.Owner != "demo" {
 		t.Fatalf("owner reads its node: %+v %v", got, err)
 	}
-	if _, err := nodes.Update(ctx, demo, id, nodes.UpdateOpts{nodes.UpdateOperation{Op: nodes.ReplaceOp, Path: "/owner", Value: "other"}}).Extract(); statusOf(err) != 403 {
+	if _, err := nodes.Update(ctx, demo, id, nodes.UpdateOpts{nodes.UpdateOperation{Op: nodes.ReplaceOp, Path: "/owner", Value: "other"}}).Extract(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("owner gives its node away: %v", err)
 	}
-	if _, err := nodes.Get(ctx, other, id).Extract(); statusOf(err) != 404 {
+	if _, err := nodes.Get(ctx, other, id).Extract(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("other project reads demo's node: %v", err)
 	}
-	if err := nodes.Delete(ctx, demo, id).ExtractErr(); statusOf(err) != 403 {
+	if err := nodes.Delete(ctx, demo, id).ExtractErr(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("owner deletes its node: %v", err)
 	}
 	if code, _ := e.do(t, "reader", "PUT", "/baremetal/v1/nodes/"+id+"/states/power", "application/json", map[string]any{"target": "power on"}); code != 403 {
@@ -498,7 +491,7 @@ func TestRestartMidDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.stop()
+	e.Stop()
 
 	be := newRecorder()
 	e2 := newTestEnvIn(t, dir, be)

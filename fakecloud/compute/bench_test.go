@@ -24,7 +24,7 @@ func (e *testEnv) serve(token, mv, method, path string, body []byte) *httptest.R
 		req.Header.Set("OpenStack-API-Version", "compute "+mv)
 	}
 	rec := httptest.NewRecorder()
-	e.mux.ServeHTTP(rec, req)
+	e.Mux.ServeHTTP(rec, req)
 	return rec
 }
 
@@ -58,7 +58,7 @@ func BenchmarkServers(b *testing.B) {
 		ids = append(ids, out.Server.ID)
 	}
 	b.Logf("seeded %d servers at %.0f creates/s", stored, stored/time.Since(start).Seconds())
-	if err := e.eng.WaitIdle(context.Background()); err != nil {
+	if err := e.Tasks.WaitIdle(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 

@@ -1,14 +1,9 @@
 package compute
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -17,27 +12,10 @@ import (
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
+	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 	"github.com/kaas-sandbox/sandbox/fakecloud/tasks"
 )
-
-// stubAuth maps fixed tokens to principals: admin (project admin), demo and other (members
-// of their projects), demo2 (another user of project demo) and reader (reader of demo).
-type stubAuth struct{}
-
-func (stubAuth) Authenticate(tok string) (*httpapi.Principal, error) {
-	switch tok {
-	case "admin":
-		return &httpapi.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{httpapi.RoleAdmin, httpapi.RoleMember}}, nil
-	case "demo", "other":
-		return &httpapi.Principal{UserID: tok, ProjectID: tok, Roles: []string{httpapi.RoleMember}}, nil
-	case "demo2":
-		return &httpapi.Principal{UserID: "demo2", ProjectID: "demo", Roles: []string{httpapi.RoleMember}}, nil
-	case "reader":
-		return &httpapi.Principal{UserID: "reader", ProjectID: "demo", Roles: []string{httpapi.RoleReader}}, nil
-	}
-	return nil, fmt.Errorf("unknown token")
-}
 
 // Fixed ids of the stubs.
 const (
@@ -199,50 +177,30 @@ func (failingBackend) CreateServer(context.Context, ServerSpec) error {
 }
 
 type testEnv struct {
-	svc    *Service
-	srv    *httptest.Server
-	mux    *http.ServeMux
-	ports  *stubPorts
-	metal  *stubMetal
-	db     *store.DB
-	eng    *tasks.Engine
-	cancel context.CancelFunc
+	*servicetest.Harness
+	svc   *Service
+	ports *stubPorts
+	metal *stubMetal
 }
 
 type envOpt struct {
 	cfg     Config
 	backend Backend
-	dbPath  string
+	dir     string // state directory; "" for a new one
 	timing  *services.Timing
 	quotas  services.QuotaOverrides
 }
 
 func newTestEnv(t testing.TB, o envOpt) *testEnv {
 	t.Helper()
-	path := o.dbPath
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "state.db")
-	}
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := tasks.New(db, tasks.Options{MaxAttempts: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
 	timing := services.Timing{ServerBuild: 10 * time.Millisecond, ServerDelete: 5 * time.Millisecond}
 	if o.timing != nil {
 		timing = *o.timing
 	}
-	env := services.Env{DB: db, Tasks: eng, Timing: timing, Quotas: o.quotas,
-		Router: func(service, prefix string, style httpapi.Style) *httpapi.Router {
-			return &httpapi.Router{Mux: mux, Service: service, Prefix: prefix, Style: style, Auth: stubAuth{}}
-		}}
+	h := servicetest.New(t, servicetest.Options{Dir: o.dir, Timing: timing, Quotas: o.quotas, Tasks: tasks.Options{MaxAttempts: 3}})
 	ports := newStubPorts()
 	metal := &stubMetal{nodes: []*stubNode{{NodeInfo: services.NodeInfo{ID: "aaaaaaaa-0000-4000-8000-000000000001", ResourceClass: "CUSTOM_BAREMETAL_MEDIUM", ProvisionState: "available"}}}}
-	svc, err := New(env, ports, stubImages{}, metal, o.backend, o.cfg)
+	svc, err := New(h.Env, ports, stubImages{}, metal, o.backend, o.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,56 +208,31 @@ func newTestEnv(t testing.TB, o envOpt) *testEnv {
 		t.Fatal(err)
 	}
 	svc.Routes()
-	ctx, cancel := context.WithCancel(context.Background())
-	eng.Start(ctx)
-	srv := httptest.NewServer(mux)
-	e := &testEnv{svc: svc, srv: srv, mux: mux, ports: ports, metal: metal, db: db, eng: eng, cancel: cancel}
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { cancel(); srv.Close(); db.Close() }) })
-	return e
+	h.Start()
+	return &testEnv{Harness: h, svc: svc, ports: ports, metal: metal}
 }
 
 // client returns a gophercloud compute client authenticated with token at microversion mv
 // ("" for none).
 func (e *testEnv) client(token, mv string) *gophercloud.ServiceClient {
-	pc := &gophercloud.ProviderClient{HTTPClient: *http.DefaultClient}
-	pc.SetToken(token)
-	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: e.srv.URL + "/compute/v2.1/", ResourceBase: e.srv.URL + "/compute/v2.1/", Type: "compute", Microversion: mv}
+	c := e.Client(token, "compute", "/compute/v2.1/", "/compute/v2.1/")
+	c.Microversion = mv
+	return c
 }
 
 // do sends a raw request (body marshalled unless it is a string) and decodes the answer.
 func (e *testEnv) do(t testing.TB, token, mv, method, path string, body any) (int, map[string]any, http.Header) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = bytes.NewBufferString(b)
-	default:
-		data, _ := json.Marshal(b)
-		rd = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
-	if token != "" {
-		req.Header.Set("X-Auth-Token", token)
-	}
+	hdr := http.Header{"Content-Type": {"application/json"}}
 	if mv != "" {
-		req.Header.Set("OpenStack-API-Version", "compute "+mv)
+		hdr.Set("OpenStack-API-Version", "compute "+mv)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	code, respHdr, data := e.Do(t, token, method, path, hdr, body)
+	out, err := servicetest.JSONObject(data)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s %s: answer is not JSON: %q", method, path, data)
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, &out); err != nil {
-			t.Fatalf("%s %s: answer is not JSON: %q", method, path, data)
-		}
-	}
-	return resp.StatusCode, out, resp.Header
+	return code, out, respHdr
 }
 
 // waitStatus polls a server until it has status (or is gone when status is "").

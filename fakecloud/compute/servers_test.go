@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -580,19 +579,17 @@ func TestServerMetadataEndpoints(t *testing.T) {
 }
 
 func TestRestartFinishesBuild(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.db")
+	dir := t.TempDir()
 	slow := services.Timing{ServerBuild: 300 * time.Millisecond, ServerDelete: 5 * time.Millisecond}
-	e := newTestEnv(t, envOpt{dbPath: path, timing: &slow})
+	e := newTestEnv(t, envOpt{dir: dir, timing: &slow})
 	s, err := servers.Create(ctx, e.client("demo", "2.37"), servers.CreateOpts{Name: "r", FlavorRef: smallFlavor(), ImageRef: imageID, Networks: "none"}, nil).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Stop the first instance before its build task runs.
-	e.cancel()
-	e.srv.Close()
-	e.db.Close()
+	e.Stop()
 	fast := services.Timing{ServerBuild: 10 * time.Millisecond, ServerDelete: 5 * time.Millisecond}
-	e2 := newTestEnv(t, envOpt{dbPath: path, timing: &fast})
+	e2 := newTestEnv(t, envOpt{dir: dir, timing: &fast})
 	if e2.svc.usageFor("demo").Instances != 1 {
 		t.Fatal("usage not rebuilt from the stored servers")
 	}

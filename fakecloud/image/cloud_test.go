@@ -3,24 +3,15 @@ package image_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"testing"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
+	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 )
-
-func code(err error) int {
-	var e gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &e) {
-		return e.Actual
-	}
-	return 0
-}
 
 // TestWholeCloud drives Glance through the service catalog of a whole fakecloud, as every
 // gophercloud user does.
@@ -76,14 +67,14 @@ func TestWholeCloud(t *testing.T) {
 
 	// isolation: the admin project sees it (admin), another member does not exist in the
 	// harness, so check the reader role and the public-image policy instead
-	if _, err := images.Create(ctx, reader, images.CreateOpts{Name: "nope"}).Extract(); code(err) != 403 {
+	if _, err := images.Create(ctx, reader, images.CreateOpts{Name: "nope"}).Extract(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("reader creates: %v", err)
 	}
 	pub := images.ImageVisibilityPublic
-	if _, err := images.Create(ctx, demo, images.CreateOpts{Name: "pub", Visibility: &pub}).Extract(); code(err) != 403 {
+	if _, err := images.Create(ctx, demo, images.CreateOpts{Name: "pub", Visibility: &pub}).Extract(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("member publishes: %v", err)
 	}
-	if err := images.Delete(ctx, demo, seeded[0].ID).ExtractErr(); code(err) != 403 {
+	if err := images.Delete(ctx, demo, seeded[0].ID).ExtractErr(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("member deletes a seeded public image: %v", err)
 	}
 	priv := images.ImageVisibilityPrivate
@@ -91,7 +82,7 @@ func TestWholeCloud(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := images.Get(ctx, demo, mine.ID).Extract(); code(err) != 404 {
+	if _, err := images.Get(ctx, demo, mine.ID).Extract(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("demo reads admin's private image: %v", err)
 	}
 	if err := images.Delete(ctx, demo, im.ID).ExtractErr(); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/pagination"
+
+	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 )
 
 func allImages(t *testing.T, c *gophercloud.ServiceClient, opts images.ListOpts) []images.Image {
@@ -29,14 +30,6 @@ func allImages(t *testing.T, c *gophercloud.ServiceClient, opts images.ListOpts)
 		t.Fatal(err)
 	}
 	return out
-}
-
-func statusOf(err error) int {
-	var e gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &e) {
-		return e.Actual
-	}
-	return 0
 }
 
 func TestVersionDocuments(t *testing.T) {
@@ -88,7 +81,7 @@ func TestImageLifecycle(t *testing.T) {
 		t.Fatalf("updated: %+v", got)
 	}
 	_, err = images.Update(ctx, demo, im.ID, images.UpdateOpts{images.UpdateImageProperty{Op: images.ReplaceOp, Name: "nope", Value: "x"}}).Extract()
-	if statusOf(err) != 409 {
+	if servicetest.StatusCode(err) != 409 {
 		t.Fatalf("replace of a missing property: %v", err)
 	}
 
@@ -112,11 +105,11 @@ func TestImageLifecycle(t *testing.T) {
 	if !bytes.Equal(back, data) {
 		t.Fatalf("downloaded %d bytes, want %d", len(back), len(data))
 	}
-	if err := imagedata.Upload(ctx, demo, im.ID, bytes.NewReader(data)).ExtractErr(); statusOf(err) != 409 {
+	if err := imagedata.Upload(ctx, demo, im.ID, bytes.NewReader(data)).ExtractErr(); servicetest.StatusCode(err) != 409 {
 		t.Fatalf("second upload: %v", err)
 	}
 	_, err = images.Update(ctx, demo, im.ID, images.UpdateOpts{images.UpdateImageProperty{Op: images.ReplaceOp, Name: "disk_format", Value: "raw"}}).Extract()
-	if statusOf(err) != 403 {
+	if servicetest.StatusCode(err) != 403 {
 		t.Fatalf("disk_format change on an active image: %v", err)
 	}
 
@@ -124,14 +117,14 @@ func TestImageLifecycle(t *testing.T) {
 	if _, err := images.Update(ctx, demo, im.ID, images.UpdateOpts{images.ReplaceImageProtected{NewProtected: prot}}).Extract(); err != nil {
 		t.Fatal(err)
 	}
-	if err := images.Delete(ctx, demo, im.ID).ExtractErr(); statusOf(err) != 403 {
+	if err := images.Delete(ctx, demo, im.ID).ExtractErr(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("delete of a protected image: %v", err)
 	}
 	_, _ = images.Update(ctx, demo, im.ID, images.UpdateOpts{images.ReplaceImageProtected{NewProtected: false}}).Extract()
 	if err := images.Delete(ctx, demo, im.ID).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := images.Get(ctx, demo, im.ID).Extract(); statusOf(err) != 404 {
+	if _, err := images.Get(ctx, demo, im.ID).Extract(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("get after delete: %v", err)
 	}
 }
@@ -204,14 +197,14 @@ func TestIsolationAndPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := images.Get(ctx, other, priv.ID).Extract(); statusOf(err) != 404 {
+	if _, err := images.Get(ctx, other, priv.ID).Extract(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("other project reads a private image: %v", err)
 	}
-	if err := images.Delete(ctx, other, priv.ID).ExtractErr(); statusOf(err) != 404 {
+	if err := images.Delete(ctx, other, priv.ID).ExtractErr(); servicetest.StatusCode(err) != 404 {
 		t.Fatalf("other project deletes a private image: %v", err)
 	}
 	pub := images.ImageVisibilityPublic
-	if _, err := images.Create(ctx, demo, images.CreateOpts{Name: "pub", Visibility: &pub}).Extract(); statusOf(err) != 403 {
+	if _, err := images.Create(ctx, demo, images.CreateOpts{Name: "pub", Visibility: &pub}).Extract(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("member creates a public image: %v", err)
 	}
 	shared, err := images.Create(ctx, admin, images.CreateOpts{Name: "pub", Visibility: &pub}).Extract()
@@ -221,10 +214,10 @@ func TestIsolationAndPolicy(t *testing.T) {
 	if _, err := images.Get(ctx, other, shared.ID).Extract(); err != nil {
 		t.Fatalf("public image invisible: %v", err)
 	}
-	if _, err := images.Update(ctx, other, shared.ID, images.UpdateOpts{images.ReplaceImageName{NewName: "x"}}).Extract(); statusOf(err) != 403 {
+	if _, err := images.Update(ctx, other, shared.ID, images.UpdateOpts{images.ReplaceImageName{NewName: "x"}}).Extract(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("other project renames a public image: %v", err)
 	}
-	if err := images.Delete(ctx, other, shared.ID).ExtractErr(); statusOf(err) != 403 {
+	if err := images.Delete(ctx, other, shared.ID).ExtractErr(); servicetest.StatusCode(err) != 403 {
 		t.Fatalf("other project deletes a public image: %v", err)
 	}
 	if len(allImages(t, admin, images.ListOpts{})) != 2 {
@@ -310,7 +303,7 @@ func TestBadInput(t *testing.T) {
 	if code, _ := e.do(t, "demo", "PUT", "/image/v2/images/"+id+"/file", "application/octet-stream", "hello"); code != 204 {
 		t.Fatalf("upload: %d", code)
 	}
-	req, _ := http.NewRequest("GET", e.srv.URL+"/image/v2/images/"+id+"/file", nil)
+	req, _ := http.NewRequest("GET", e.URL+"/image/v2/images/"+id+"/file", nil)
 	req.Header.Set("X-Auth-Token", "demo")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -21,7 +21,7 @@ func seedLBs(tb testing.TB, h *harness, n int) []string {
 	ids := make([]string, 0, n)
 	const batch = 1000
 	for start := 0; start < n; start += batch {
-		err := h.db.Update(func(tx *store.Tx) error {
+		err := h.DB.Update(func(tx *store.Tx) error {
 			for i := start; i < min(start+batch, n); i++ {
 				project := "demo"
 				lb := LoadBalancer{
@@ -70,7 +70,7 @@ func (l latency) report(b *testing.B) {
 func BenchmarkLoadBalancers(b *testing.B) {
 	h := newHarnessWith(b, harnessOpts{build: time.Millisecond})
 	ids := seedLBs(b, h, 10000)
-	handler := h.srv.Config.Handler
+	handler := h.Mux
 	demoIDs := []string{}
 	for _, lb := range h.svc.lbs.List(func(_ string, v *LoadBalancer) bool { return v.ProjectID == "demo" }) {
 		demoIDs = append(demoIDs, lb.ID)

@@ -49,7 +49,7 @@ func FuzzRequestDecoding(f *testing.F) {
 		{"POST", "/v2.0/lbaas/healthmonitors"},
 		{"PUT", "/v2.0/lbaas/quotas/demo"},
 	}
-	handler := h.srv.Config.Handler
+	handler := h.Mux
 	f.Fuzz(func(t *testing.T, which byte, body []byte) {
 		rt := routes[int(which)%len(routes)]
 		req := httptest.NewRequest(rt.method, "/load-balancer"+rt.path, bytes.NewReader(body))
@@ -69,7 +69,7 @@ func FuzzRequestDecoding(f *testing.F) {
 			// Let the tree settle so the next input finds it mutable.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := h.engine.WaitIdle(ctx); err != nil {
+			if err := h.Tasks.WaitIdle(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,17 +1,12 @@
 package loadbalancer
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -21,26 +16,10 @@ import (
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
+	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 	"github.com/kaas-sandbox/sandbox/fakecloud/tasks"
 )
-
-// stubAuth maps fixed tokens to principals.
-type stubAuth map[string]*httpapi.Principal
-
-func (a stubAuth) Authenticate(tok string) (*httpapi.Principal, error) {
-	if p, ok := a[tok]; ok {
-		return p, nil
-	}
-	return nil, fmt.Errorf("unknown token")
-}
-
-var testAuth = stubAuth{
-	"admin":  {UserID: "u-admin", ProjectID: "admin", Roles: []string{"admin", "member", "reader"}},
-	"demo":   {UserID: "u-demo", ProjectID: "demo", Roles: []string{"member", "reader"}},
-	"other":  {UserID: "u-other", ProjectID: "other", Roles: []string{"member", "reader"}},
-	"reader": {UserID: "u-reader", ProjectID: "demo", Roles: []string{"reader"}},
-}
 
 type quotaStub struct {
 	mu sync.Mutex
@@ -258,15 +237,12 @@ func (b *flakyBackend) setFail(err error) {
 }
 
 type harness struct {
+	*servicetest.Harness
 	t       testing.TB
 	svc     *Service
-	db      *store.DB
-	engine  *tasks.Engine
-	srv     *httptest.Server
 	ports   *fakePorts
 	backend *flakyBackend
 	quotas  *quotaStub
-	cancel  context.CancelFunc
 }
 
 type harnessOpts struct {
@@ -278,92 +254,37 @@ type harnessOpts struct {
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, harnessOpts{}) }
 
+// newHarnessWith starts the service; stopping it lets a task that is running finish its
+// update (queued ones just stay in the store).
 func newHarnessWith(t testing.TB, o harnessOpts) *harness {
-	if o.dir == "" {
-		o.dir = t.TempDir()
-	}
-	db, err := store.Open(filepath.Join(o.dir, "state.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := tasks.New(db, tasks.Options{Log: log, Staller: o.staller, MaxAttempts: o.maxTry, MaxBackoff: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
 	q := &quotaStub{m: map[string]int{}}
 	if o.build == 0 {
 		o.build = 5 * time.Millisecond
 	}
-	env := services.Env{DB: db, Tasks: eng, Log: log, Quotas: q, Timing: services.Timing{LoadBalancerBuild: o.build},
-		Router: func(service, prefix string, style httpapi.Style) *httpapi.Router {
-			return &httpapi.Router{Mux: mux, Service: service, Prefix: prefix, Style: style, Auth: testAuth, Log: log}
-		}}
-	ports := newFakePorts(db)
+	st := servicetest.New(t, servicetest.Options{Dir: o.dir, Log: log, Quotas: q, Drain: 20 * time.Millisecond,
+		Timing: services.Timing{LoadBalancerBuild: o.build},
+		Tasks:  tasks.Options{Staller: o.staller, MaxAttempts: o.maxTry, MaxBackoff: 20 * time.Millisecond}})
+	ports := newFakePorts(st.DB)
 	be := &flakyBackend{MemoryBackend: NewMemoryBackend()}
-	svc, err := New(env, ports, be, Config{})
+	svc, err := New(st.Env, ports, be, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc.Routes()
-	ctx, cancel := context.WithCancel(context.Background())
-	eng.Start(ctx)
-	srv := httptest.NewServer(mux)
-	h := &harness{t: t, svc: svc, db: db, engine: eng, srv: srv, ports: ports, backend: be, quotas: q, cancel: cancel}
-	t.Cleanup(h.close)
-	return h
+	st.Start()
+	return &harness{Harness: st, t: t, svc: svc, ports: ports, backend: be, quotas: q}
 }
 
 // do sends a request as token and decodes the JSON answer (nil for an empty body).
-// close stops the engine and the server and closes the store (idempotent).
-func (h *harness) close() {
-	if h.cancel == nil {
-		return
-	}
-	h.cancel()
-	h.srv.Close()
-	// Let a task that is running finish its update; queued ones just stay in the store.
-	time.Sleep(20 * time.Millisecond)
-	_ = h.db.Close()
-	h.cancel = nil
-}
-
 func (h *harness) do(method, path, token string, body any) (int, map[string]any) {
 	h.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = bytes.NewBufferString(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, h.srv.URL+"/load-balancer"+path, rd)
+	code, _, data := h.Do(h.t, token, method, "/load-balancer"+path, http.Header{"Content-Type": {"application/json"}}, body)
+	out, err := servicetest.JSONObject(data)
 	if err != nil {
-		h.t.Fatal(err)
+		h.t.Fatalf("%s %s: %d, body not a JSON object: %s", method, path, code, data)
 	}
-	if token != "" {
-		req.Header.Set("X-Auth-Token", token)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, &out); err != nil {
-			h.t.Fatalf("%s %s: %d, body not a JSON object: %s", method, path, resp.StatusCode, data)
-		}
-	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // must is do that fails the test unless the status is want.
@@ -378,9 +299,7 @@ func (h *harness) must(want int, method, path, token string, body any) map[strin
 
 // client returns a gophercloud load-balancer client acting as token.
 func (h *harness) client(token string) *gophercloud.ServiceClient {
-	pc := &gophercloud.ProviderClient{}
-	pc.SetToken(token)
-	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: h.srv.URL + "/load-balancer/", ResourceBase: h.srv.URL + "/load-balancer/v2.0/"}
+	return h.Client(token, "", "/load-balancer/", "/load-balancer/v2.0/")
 }
 
 // wait polls until load balancer id has provisioning status want.
@@ -406,7 +325,7 @@ func (h *harness) idle() {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := h.engine.WaitIdle(ctx); err != nil {
+	if err := h.Tasks.WaitIdle(ctx); err != nil {
 		h.t.Fatal(err)
 	}
 }

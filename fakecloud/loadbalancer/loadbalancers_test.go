@@ -128,7 +128,7 @@ func TestVIPChoices(t *testing.T) {
 	// Address outside the subnet.
 	h.must(400, "POST", "/v2.0/lbaas/loadbalancers", "demo", map[string]any{"loadbalancer": map[string]any{"vip_subnet_id": subnetDemo, "vip_address": "192.168.0.1"}})
 	// A user's port is bound, and kept after delete.
-	pid := h.ports.userPort(t, h.db, "demo", "10.0.9.9")
+	pid := h.ports.userPort(t, h.DB, "demo", "10.0.9.9")
 	out = h.must(201, "POST", "/v2.0/lbaas/loadbalancers", "demo", map[string]any{"loadbalancer": map[string]any{"vip_port_id": pid}})
 	id := field(out, "loadbalancer", "id").(string)
 	if field(out, "loadbalancer", "vip_address") != "10.0.9.9" || field(out, "loadbalancer", "vip_port_id") != pid {
@@ -348,11 +348,11 @@ func TestRestartResumesPendingWork(t *testing.T) {
 	h := newHarnessWith(t, harnessOpts{build: time.Hour})
 	out := h.must(201, "POST", "/v2.0/lbaas/loadbalancers", "demo", map[string]any{"loadbalancer": map[string]any{"vip_subnet_id": subnetDemo}})
 	id := field(out, "loadbalancer", "id").(string)
-	if !h.engine.Has(TaskCreate, id) {
+	if !h.Tasks.Has(TaskCreate, id) {
 		t.Fatal("no create task pending")
 	}
 	// The task itself is idempotent: running it twice leaves one ACTIVE load balancer.
-	task := h.engine.Pending()[0]
+	task := h.Tasks.Pending()[0]
 	hd := &taskHandler{s: h.svc}
 	for i := 0; i < 2; i++ {
 		if err := hd.Run(t.Context(), task); err != nil {
@@ -370,7 +370,7 @@ func TestRestartFinishesPendingWork(t *testing.T) {
 	id := h.activeLB("demo")
 	h.backend.hold() // the task starts and hangs in the backend when the process "dies"
 	h.must(201, "POST", "/v2.0/lbaas/listeners", "demo", map[string]any{"listener": map[string]any{"loadbalancer_id": id, "protocol": "TCP", "protocol_port": 80}})
-	h.close()
+	h.Stop()
 
 	h2 := newHarnessWith(t, harnessOpts{dir: dir, build: time.Millisecond})
 	// The listener was PENDING_CREATE when the first process stopped; only the task reloaded

@@ -21,7 +21,7 @@ func seedPorts(b *testing.B, h *harness, n int) (string, []string) {
 	nw, _ := h.svc.networks.Get(netID)
 	ids := make([]string, 0, n)
 	for len(ids) < n {
-		err := h.db.Update(func(tx *store.Tx) error {
+		err := h.DB.Update(func(tx *store.Tx) error {
 			for i := 0; i < 200 && len(ids) < n; i++ {
 				dev, name := fmt.Sprintf("vm-%d", len(ids)), fmt.Sprintf("p-%d", len(ids))
 				owner := "compute:nova"
@@ -39,7 +39,7 @@ func seedPorts(b *testing.B, h *harness, n int) (string, []string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := h.engine.WaitIdle(ctx); err != nil {
+	if err := h.Tasks.WaitIdle(ctx); err != nil {
 		b.Fatal(err)
 	}
 	return netID, ids

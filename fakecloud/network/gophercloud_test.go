@@ -2,7 +2,6 @@ package network
 
 import (
 	"context"
-	"net/http"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -24,10 +23,7 @@ import (
 
 // client returns a gophercloud network client of the harness for token's principal.
 func (h *harness) client(token string) *gophercloud.ServiceClient {
-	pc := &gophercloud.ProviderClient{HTTPClient: http.Client{}}
-	pc.SetToken(token)
-	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: h.srv.URL + "/network/",
-		ResourceBase: h.srv.URL + "/network/v2.0/", Type: "network"}
+	return h.Client(token, "network", "/network/", "/network/v2.0/")
 }
 
 func ok(t *testing.T, err error) {

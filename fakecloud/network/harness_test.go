@@ -1,40 +1,17 @@
 package network
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
-	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
-	"github.com/kaas-sandbox/sandbox/fakecloud/store"
-	"github.com/kaas-sandbox/sandbox/fakecloud/tasks"
+	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 )
-
-// stubAuth maps fixed tokens to principals.
-type stubAuth map[string]*httpapi.Principal
-
-func (a stubAuth) Authenticate(tok string) (*httpapi.Principal, error) {
-	if p, ok := a[tok]; ok {
-		return p, nil
-	}
-	return nil, fmt.Errorf("unknown token")
-}
-
-var testAuth = stubAuth{
-	"admin":  {UserID: "u-admin", ProjectID: "admin", Roles: []string{"admin", "member", "reader"}},
-	"demo":   {UserID: "u-demo", ProjectID: "demo", Roles: []string{"member", "reader"}},
-	"other":  {UserID: "u-other", ProjectID: "other", Roles: []string{"member", "reader"}},
-	"reader": {UserID: "u-reader", ProjectID: "demo", Roles: []string{"reader"}},
-}
 
 // quotaStub is an injected quota limit.
 type quotaStub map[string]int
@@ -45,37 +22,23 @@ func (q quotaStub) Limit(project, resource string) (int, bool) {
 }
 
 type harness struct {
+	*servicetest.Harness
 	t       *testing.T
 	svc     *Service
-	db      *store.DB
-	engine  *tasks.Engine
-	srv     *httptest.Server
 	backend *recordingBackend
 	quotas  quotaStub
 }
 
 func newHarness(t testing.TB) *harness {
-	return newHarnessAt(t, t.TempDir())
+	return newHarnessAt(t, "")
 }
 
+// newHarnessAt starts the service on the state in dir ("" for a new one).
 func newHarnessAt(t testing.TB, dir string) *harness {
-	db, err := store.Open(filepath.Join(dir, "state.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := tasks.New(db, tasks.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
 	q := quotaStub{}
-	env := services.Env{DB: db, Tasks: eng, Log: log, Quotas: q,
-		Router: func(service, prefix string, style httpapi.Style) *httpapi.Router {
-			return &httpapi.Router{Mux: mux, Service: service, Prefix: prefix, Style: style, Auth: testAuth, Log: log}
-		}}
+	st := servicetest.New(t, servicetest.Options{Dir: dir, Quotas: q, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	be := &recordingBackend{}
-	svc, err := New(env, Config{}, be)
+	svc, err := New(st.Env, Config{}, be)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,15 +46,8 @@ func newHarnessAt(t testing.TB, dir string) *harness {
 	if err := svc.Seed(SeedConfig{AdminProject: "admin"}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	eng.Start(ctx)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		db.Close()
-	})
-	h := &harness{svc: svc, db: db, engine: eng, srv: srv, backend: be, quotas: q}
+	st.Start()
+	h := &harness{Harness: st, svc: svc, backend: be, quotas: q}
 	if tt, ok := t.(*testing.T); ok {
 		h.t = tt
 	}
@@ -101,33 +57,12 @@ func newHarnessAt(t testing.TB, dir string) *harness {
 // call sends a request and decodes the JSON answer (nil for an empty body).
 func (h *harness) call(tb testing.TB, token, method, path string, body any) (int, map[string]any) {
 	tb.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = bytes.NewBufferString(b)
-	default:
-		data, _ := json.Marshal(b)
-		rd = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, h.srv.URL+"/network"+path, rd)
-	if token != "" {
-		req.Header.Set("X-Auth-Token", token)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	code, _, data := h.Do(tb, token, method, "/network"+path, http.Header{"Content-Type": {"application/json"}}, body)
+	out, err := servicetest.JSONObject(data)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("%s %s: bad JSON answer %q", method, path, data)
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, &out); err != nil {
-			tb.Fatalf("%s %s: bad JSON answer %q", method, path, data)
-		}
-	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // must is call that fails the test unless the status is want; it returns the object under key.

@@ -592,8 +592,7 @@ func TestRestartKeepsAllocations(t *testing.T) {
 		p := h.must(t, 201, "demo", "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID}}, "port")
 		macs = append(macs, p["mac_address"].(string))
 	}
-	h.srv.Close()
-	h.db.Close()
+	h.Stop()
 	h2 := newHarnessAt(t, dir)
 	p := h2.must(t, 201, "demo", "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID, "fixed_ips": []any{map[string]any{"ip_address": "10.0.0.9"}}}}, "port")
 	if p["fixed_ips"].([]any)[0].(map[string]any)["ip_address"] != "10.0.0.9" {
@@ -709,7 +708,7 @@ func TestBackendRetries(t *testing.T) {
 	h.must(t, 200, "demo", "PUT", "/v2.0/routers/"+rt["id"].(string), map[string]any{"router": map[string]any{"name": "r2"}}, "router")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		evs, _ := h.db.EventsSince(0, 0)
+		evs, _ := h.DB.EventsSince(0, 0)
 		found := false
 		for _, e := range evs {
 			if e.Action == "backend-error" && e.ID == rt["id"] && e.Severity == "error" {

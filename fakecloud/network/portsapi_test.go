@@ -14,7 +14,7 @@ func TestPortsContract(t *testing.T) {
 	netID, snID := mkNet(t, h, "demo", "10.0.0.0/24", nil)
 	attach := func(req services.PortRequest) (services.PortInfo, error) {
 		var info services.PortInfo
-		err := h.db.Update(func(tx *store.Tx) error {
+		err := h.DB.Update(func(tx *store.Tx) error {
 			var err error
 			info, err = h.svc.AttachPort(tx, req)
 			return err
@@ -58,7 +58,7 @@ func TestPortsContract(t *testing.T) {
 	if got := h.must(t, 200, "demo", "GET", "/v2.0/ports?device_id=srv-1", nil, "")["ports"].([]any); len(got) != 2 {
 		t.Fatalf("ports of srv-1: %v", got)
 	}
-	if err := h.db.Update(func(tx *store.Tx) error { return h.svc.DetachPorts(tx, "srv-1") }); err != nil {
+	if err := h.DB.Update(func(tx *store.Tx) error { return h.svc.DetachPorts(tx, "srv-1") }); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.must(t, 200, "demo", "GET", "/v2.0/ports?device_id=srv-1", nil, "")["ports"].([]any); len(got) != 0 {
@@ -87,7 +87,7 @@ func TestPortsContract(t *testing.T) {
 	}
 	// Rolled back with the caller's update: nothing stays allocated.
 	before := h.svc.ipam.count(snID)
-	_ = h.db.Update(func(tx *store.Tx) error {
+	_ = h.DB.Update(func(tx *store.Tx) error {
 		if _, err := h.svc.AttachPort(tx, services.PortRequest{Project: "demo", NetworkID: netID, DeviceID: "srv-5"}); err != nil {
 			return err
 		}
