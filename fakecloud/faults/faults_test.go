@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/fakecloud/adminclient"
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloud"
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
+	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
 
 func admin(t *testing.T, h *cloudtest.Harness) *adminclient.Client {
@@ -155,5 +157,36 @@ func TestQuotaAndStuckRulesAndExpiry(t *testing.T) {
 	}
 	if n := len(in.List()); n != 1 {
 		t.Errorf("%d rules left after expiry, want 1", n)
+	}
+}
+
+func TestEventsFollowStreamsNewEvents(t *testing.T) {
+	h := cloudtest.Start(t)
+	ac := admin(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	before, err := ac.Events(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := before[len(before)-1].Seq
+	got := make(chan string, 1)
+	go func() {
+		_ = ac.Follow(ctx, last, func(e store.Event) error {
+			got <- e.Action
+			return errors.New("enough")
+		})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := ac.AddFault(ctx, adminclient.FaultSpec{Type: "latency", Latency: "1ms"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-got:
+		if a != "fault-on" {
+			t.Fatalf("followed event %q, want fault-on", a)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event reached the follower")
 	}
 }
