@@ -31,4 +31,10 @@ unit: ## Unit tests, with the race detector.
 	$(GO) test -race -count=1 ./...
 
 .PHONY: test
-test: fmt-check vet unit ## Everything CI runs before e2e: gofmt, go vet, unit and envtest tests.
+test: fmt-check vet ## Everything CI runs before e2e: gofmt, go vet, unit and envtest tests (envtest's kube-apiserver and etcd are built once into .cache/envtest).
+	@assets=$$(hack/envtest.sh) || { echo "hack/envtest.sh could not build envtest's kube-apiserver and etcd (see above)"; exit 1; }; \
+	  echo "KUBEBUILDER_ASSETS=$$assets"; \
+	  KUBEBUILDER_ASSETS=$$assets $(MAKE) --no-print-directory unit
+
+# Targets owned by other areas of the project live in mk/.
+-include mk/*.mk

@@ -1,0 +1,65 @@
+package testenv
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/kaas-sandbox/sandbox/versions"
+)
+
+// ModuleDir returns the directory of Go module path@version in the module cache, downloading
+// it through the Go module proxy when it is not there yet. Tests use it to reach files that a
+// module ships beside its code, such as CRD YAML. Any failure fails the test.
+func ModuleDir(t testing.TB, path, version string) string {
+	t.Helper()
+	dir, err := moduleDir(path, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func moduleDir(path, version string) (string, error) {
+	// Run outside any module, so the download neither reads nor touches the project's go.mod.
+	cmd := exec.Command("go", "mod", "download", "-json", path+"@"+version)
+	cmd.Dir = os.TempDir()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var info struct {
+		Dir   string
+		Error string
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &info); err != nil && runErr == nil {
+		return "", fmt.Errorf("reading `go mod download -json %s@%s` output: %w", path, version, err)
+	}
+	if runErr != nil || info.Error != "" || info.Dir == "" {
+		return "", fmt.Errorf("go mod download %s@%s failed (%v): %s%s; check that the Go module proxy is reachable", path, version, runErr, info.Error, stderr.String())
+	}
+	return info.Dir, nil
+}
+
+// ClusterAPICRDDirs returns the CRD directories of the pinned Cluster API release
+// (versions/versions.json) for the given providers: "core", "bootstrap/kubeadm" or
+// "controlplane/kubeadm". With no provider named it returns core's alone.
+func ClusterAPICRDDirs(t testing.TB, providers ...string) []string {
+	t.Helper()
+	l, err := versions.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := ModuleDir(t, "sigs.k8s.io/cluster-api", l.ClusterAPI)
+	if len(providers) == 0 {
+		providers = []string{"core"}
+	}
+	dirs := make([]string, 0, len(providers))
+	for _, p := range providers {
+		dirs = append(dirs, filepath.Join(root, filepath.FromSlash(p), "config", "crd", "bases"))
+	}
+	return dirs
+}
