@@ -46,9 +46,11 @@ module_dir() {
   echo "$d"
 }
 
-# content_key prints the hash an image's build depends on: the module version, the Go toolchain
-# and this script.
-content_key() { hash_of "${CAPI_VERSION}" "$(go env GOVERSION)" "${BASH_SOURCE[0]}" "$1"; }
+# IMAGE_RECIPE names how an image is built (flags, Dockerfile); bump it when that changes.
+IMAGE_RECIPE="scratch-v1 tags=fieldsv1string ldflags=version,-s,-w uid=65532"
+# content_key prints the hash an image depends on: the module version, the Go toolchain, the
+# recipe and the package. Editing anything else in this script rebuilds nothing.
+content_key() { hash_of "${CAPI_VERSION}" "$(go env GOVERSION)" "${IMAGE_RECIPE}" "$1"; }
 
 prepare_module() {
   local want="${CAPI_VERSION} $(hash_of "${BASH_SOURCE[0]}")"
