@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# cert-manager.sh builds cert-manager from its Go module and puts its manifest where clusterctl
+# installs it from (docs/cert-manager.md says why this release).
+#
+#   hack/cert-manager.sh [images|manifest|all]     (default: all)
+#
+# images    FROM scratch images, cached by content (the label kaas.sandbox/content):
+#             kaas/cert-manager-{controller,webhook,cainjector}:VERSION
+# manifest  renders the Helm chart shipped in the module (deploy/charts, deploy/crds) with Helm
+#           (built here from helm.sh/helm/v3) the way cert-manager's release makes its static
+#           cert-manager.yaml, with our image names and imagePullPolicy IfNotPresent, into
+#             .cache/clusterctl/repository/cert-manager/VERSION/cert-manager.yaml
+#           and has hack/capi.sh point clusterctl's config (`cert-manager: url:`) at it.
+# VERSION is v1.11.5: the newest release whose root module still holds cmd/controller,
+# cmd/webhook and cmd/cainjector (later ones keep them in modules the proxy does not serve).
+# Heavy steps take /tmp/kaas-heavy.lock.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CM_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"
+CM_MODULE=github.com/cert-manager/cert-manager
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+BUILD_DIR="${CACHE}/build/cert-manager-${CM_VERSION}"
+HELM="${CACHE}/tools/helm-${HELM_VERSION}/helm"
+OUT_DIR="${CACHE}/clusterctl/repository/cert-manager/${CM_VERSION}"
+COMPONENTS=(controller webhook cainjector)
+# IMAGE_RECIPE names how an image is built (flags, Dockerfile); bump it when that changes. The
+# content key of an image is its version, the Go toolchain, this recipe and the component.
+IMAGE_RECIPE="scratch-v1 ldflags=AppVersion,-s,-w uid=1000 path=/app/cmd/NAME/NAME"
+export GOFLAGS=-buildvcs=false
+
+command -v jq >/dev/null || die "jq is not installed" "run: make setup"
+
+heavy() {
+  if ! flock -n /tmp/kaas-heavy.lock true 2>/dev/null; then log "waiting for the heavy-build lock /tmp/kaas-heavy.lock (another build runs)"; fi
+  flock /tmp/kaas-heavy.lock "$@"
+}
+
+module_dir() {
+  local d
+  d=$(cd "${TMPDIR:-/tmp}" && go mod download -json "${CM_MODULE}@${CM_VERSION}" | jq -r '.Dir // empty') || true
+  [[ -d $d ]] || die "cannot download ${CM_MODULE}@${CM_VERSION}" "check the Go module proxy: go list -m ${CM_MODULE}@${CM_VERSION}"
+  echo "$d"
+}
+
+prepare_module() {
+  local want="${CM_VERSION} $(hash_of "${BASH_SOURCE[0]}")" mod
+  if [[ -f ${BUILD_DIR}/.prepared && "$(cat "${BUILD_DIR}/.prepared")" == "$want" ]]; then return; fi
+  log "preparing the wrapper module ${BUILD_DIR} (downloads on a cold module cache)"
+  mod=$(module_dir)
+  mkdir -p "${BUILD_DIR}"
+  {
+    echo "// Throw-away wrapper module written by hack/cert-manager.sh; safe to delete."
+    echo "module kaas.local/cert-manager"
+    echo
+    echo "go 1.24"
+    echo
+    echo "require ${CM_MODULE} ${CM_VERSION}"
+    echo
+    echo "tool ("
+    local comp; for comp in "${COMPONENTS[@]}"; do echo "	${CM_MODULE}/cmd/${comp}"; done
+    echo ")"
+    echo
+    echo "// Copied from cert-manager's own go.mod: a dependent module does not inherit replaces."
+    grep -E '^replace ' "${mod}/go.mod" || true
+  } > "${BUILD_DIR}/go.mod"
+  rm -f "${BUILD_DIR}/go.sum"
+  (cd "${BUILD_DIR}" && go mod tidy) >"${BUILD_DIR}/tidy.log" 2>&1 \
+    || die "go mod tidy failed in ${BUILD_DIR}" "read ${BUILD_DIR}/tidy.log"
+  echo "$want" > "${BUILD_DIR}/.prepared"
+}
+
+build_image() {
+  local c=$1 image="kaas/cert-manager-$1:${CM_VERSION}" key ctx
+  key=$(hash_of "${CM_VERSION}" "$(go env GOVERSION)" "${IMAGE_RECIPE}" "$c")
+  if [[ "$(docker image inspect -f '{{index .Config.Labels "kaas.sandbox/content"}}' "$image" 2>/dev/null)" == "$key" ]]; then
+    log "${image} is up to date"
+    return
+  fi
+  prepare_module
+  ctx="${BUILD_DIR}/image-${c}"
+  mkdir -p "$ctx"
+  log "building ${CM_MODULE}/cmd/${c} ${CM_VERSION} (1-4 min on a cold build cache)"
+  (cd "${BUILD_DIR}" && heavy env CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X ${CM_MODULE}/pkg/util.AppVersion=${CM_VERSION}" \
+      -o "${ctx}/${c}" "${CM_MODULE}/cmd/${c}") >"${ctx}/build.log" 2>&1 \
+    || die "building ${CM_MODULE}/cmd/${c} failed" "read ${ctx}/build.log; rm -rf ${BUILD_DIR} to start clean"
+  cat > "${ctx}/Dockerfile" <<EOF
+FROM scratch
+COPY ${c} /app/cmd/${c}/${c}
+# A numeric non-root user: the chart runs every pod with runAsNonRoot.
+USER 1000:1000
+ENTRYPOINT ["/app/cmd/${c}/${c}"]
+LABEL kaas.sandbox/content="${key}" org.opencontainers.image.source="${CM_MODULE}/cmd/${c}@${CM_VERSION}"
+EOF
+  log "docker build ${image}"
+  docker build -q -t "$image" "$ctx" >"${ctx}/docker.log" 2>&1 \
+    || die "docker build of ${image} failed" "read ${ctx}/docker.log; is dockerd up? (make setup)"
+  rm -f "${ctx}/${c}"
+  log "${image}: $(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=iec)"
+}
+
+images() {
+  docker info >/dev/null 2>&1 || "${ROOT}/hack/setup-host.sh" || die "no Docker daemon answers" "run: make setup"
+  local c
+  for c in "${COMPONENTS[@]}"; do build_image "$c"; done
+}
+
+build_helm() {
+  if [[ -x $HELM ]] && "$HELM" version --template '{{.Version}}' 2>/dev/null | grep -qx "${HELM_VERSION}"; then return; fi
+  local dir="${CACHE}/build/helm-${HELM_VERSION}"
+  log "building helm ${HELM_VERSION} from helm.sh/helm/v3 (about 2 min cold), to render cert-manager's chart"
+  mkdir -p "$dir" "$(dirname "$HELM")"
+  if [[ ! -f $dir/go.sum ]]; then
+    rm -f "$dir/go.mod"
+    (cd "$dir" && go mod init kaas.local/helm && go get "helm.sh/helm/v3@${HELM_VERSION}" && go get -tool helm.sh/helm/v3/cmd/helm) \
+      >"$dir/tidy.log" 2>&1 || { rm -f "$dir/go.sum"; die "preparing helm ${HELM_VERSION} failed" "read $dir/tidy.log"; }
+  fi
+  (cd "$dir" && heavy env CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}" -o "$HELM" helm.sh/helm/v3/cmd/helm) \
+    >"$dir/build.log" 2>&1 || die "building helm failed" "read $dir/build.log"
+}
+
+manifest() {
+  local mod chart key out="${OUT_DIR}/cert-manager.yaml"
+  key=$(hash_of "${CM_VERSION}" "${HELM_VERSION}" "${BASH_SOURCE[0]}")
+  if [[ -s $out && "$(cat "${OUT_DIR}/.content" 2>/dev/null)" == "$key" ]]; then
+    log "cert-manager ${CM_VERSION} manifest is up to date: ${out}"
+    "${ROOT}/hack/capi.sh" config
+    return
+  fi
+  build_helm
+  mod=$(module_dir)
+  chart="${BUILD_DIR}/chart/cert-manager"
+  rm -rf "${BUILD_DIR}/chart"; mkdir -p "${chart}/templates"
+  # The chart as cert-manager's release assembles it (make/manifests.mk): templates, values,
+  # a Chart.yaml with the version set, and the CRDs wrapped in `if .Values.installCRDs`.
+  cp "${mod}/deploy/charts/cert-manager/values.yaml" "${chart}/"
+  cp "${mod}"/deploy/charts/cert-manager/templates/* "${chart}/templates/"
+  sed -e "s/^version: .*/version: ${CM_VERSION}/" -e "s/^appVersion: .*/appVersion: ${CM_VERSION}/" \
+      -e '/^annotations:/,$d' "${mod}/deploy/charts/cert-manager/Chart.template.yaml" > "${chart}/Chart.yaml"
+  {
+    echo '{{- if .Values.installCRDs }}'
+    for f in "${mod}"/deploy/crds/*.yaml; do echo "---"; cat "$f"; done
+    echo '{{- end }}'
+  } > "${chart}/templates/crds.yaml"
+  chmod -R u+w "${BUILD_DIR}/chart"
+  local sets=(--set installCRDs=true --set creator=static --set startupapicheck.enabled=false
+    --set image.repository=docker.io/kaas/cert-manager-controller --set image.tag="${CM_VERSION}" --set image.pullPolicy=IfNotPresent
+    --set webhook.image.repository=docker.io/kaas/cert-manager-webhook --set webhook.image.tag="${CM_VERSION}" --set webhook.image.pullPolicy=IfNotPresent
+    --set cainjector.image.repository=docker.io/kaas/cert-manager-cainjector --set cainjector.image.tag="${CM_VERSION}" --set cainjector.image.pullPolicy=IfNotPresent)
+  log "rendering cert-manager ${CM_VERSION}'s chart into ${out}"
+  mkdir -p "$OUT_DIR"
+  {
+    echo "# cert-manager ${CM_VERSION}, rendered by hack/cert-manager.sh from ${CM_MODULE}@${CM_VERSION}/deploy"
+    cat "${mod}/deploy/manifests/namespace.yaml"
+    "$HELM" template --api-versions="" --kube-version "$(jq -r ".kubernetes[-1].version" "${ROOT}/versions/versions.json")" --namespace=cert-manager "${sets[@]}" cert-manager "$chart" 2>"${BUILD_DIR}/helm.log"
+  } > "${out}.tmp" || die "helm template of cert-manager's chart failed" "read ${BUILD_DIR}/helm.log"
+  local c
+  for c in "${COMPONENTS[@]}"; do
+    grep -q "image: \"docker.io/kaas/cert-manager-${c}:${CM_VERSION}\"" "${out}.tmp" \
+      || die "the rendered manifest does not run kaas/cert-manager-${c}:${CM_VERSION}" "read ${out}.tmp"
+  done
+  mv "${out}.tmp" "$out"
+  echo "$key" > "${OUT_DIR}/.content"
+  log "  $(grep -c '^kind: ' "$out") objects"
+  "${ROOT}/hack/capi.sh" config
+}
+
+case "${1:-all}" in
+  images) images ;;
+  manifest) manifest ;;
+  all) images; manifest ;;
+  *) die "unknown command: $1" "use: hack/cert-manager.sh [images|manifest|all]" ;;
+esac
