@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# sandbox.sh brings up (or tears down) the sandbox's service cluster:
+#
+#   hack/sandbox.sh up     host setup, tools, images (all cached), a kind cluster named
+#                          kaas-sandbox on the newest pinned node image, the controller images
+#                          loaded into it, then `clusterctl init` against the local provider
+#                          repository (cert-manager, CAPI core, kubeadm bootstrap and control
+#                          plane); waits until every pod is Running and CAPI's webhooks answer.
+#                          A second run reuses everything and only checks.
+#   hack/sandbox.sh down   deletes the cluster, its docker network and its kubeconfig; images
+#                          stay (they are the build cache).
+#   hack/sandbox.sh status what runs, and how to use it.
+#
+# Env: SANDBOX_WAIT (default 300s) bounds each wait.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# One clock for the whole run, shared with the scripts called below.
+if [[ -n ${KAAS_T0:-} ]]; then _t0=${KAAS_T0}; else export KAAS_T0=${_t0}; fi
+
+NAME=kaas-sandbox
+# The cluster gets a docker network of its own, so `down` can remove it without touching the
+# "kind" network other clusters share.
+NETWORK=kaas-sandbox
+SANDBOX_DIR="${CACHE}/sandbox"
+KUBECONFIG_FILE="${SANDBOX_DIR}/kubeconfig"
+CLUSTERCTL_CONFIG="${CACHE}/clusterctl/clusterctl.yaml"
+WAIT="${SANDBOX_WAIT:-300s}"
+VERSIONS_JSON="${ROOT}/versions/versions.json"
+K8S_VERSION=$(jq -er '.kubernetes[-1].version' "$VERSIONS_JSON") || die "cannot read versions/versions.json" "check it is valid JSON (and that jq is installed: make setup)"
+CAPI_VERSION=$(jq -er .clusterAPI "$VERSIONS_JSON")
+CM_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"
+IMAGES=(
+  "kaas/cluster-api-controller:${CAPI_VERSION}"
+  "kaas/kubeadm-bootstrap-controller:${CAPI_VERSION}"
+  "kaas/kubeadm-control-plane-controller:${CAPI_VERSION}"
+  "kaas/cert-manager-controller:${CM_VERSION}"
+  "kaas/cert-manager-webhook:${CM_VERSION}"
+  "kaas/cert-manager-cainjector:${CM_VERSION}"
+)
+export KUBECONFIG="${KUBECONFIG_FILE}"
+
+kctl() { kubectl --kubeconfig "${KUBECONFIG_FILE}" "$@"; }
+cluster_exists() { kind get clusters 2>/dev/null | grep -qx "${NAME}"; }
+control_plane() { echo "${NAME}-control-plane"; }
+
+# load_images puts the controller images into the node's containerd. kind skips an image the
+# node already has under the same ID; it prints the names it did load, so that controllers
+# running an older build of the same tag can be restarted.
+load_images() {
+  local img want have changed=()
+  for img in "${IMAGES[@]}"; do
+    want=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null) || die "image ${img} is missing" "run: hack/capi.sh images; hack/cert-manager.sh images"
+    have=$(docker exec "$(control_plane)" crictl inspecti -o go-template --template '{{.status.id}}' "docker.io/${img}" 2>/dev/null || true)
+    [[ $have == "$want" ]] && continue
+    log "loading ${img} into ${NAME}"
+    kind load docker-image --name "${NAME}" "$img" >/dev/null 2>"${SANDBOX_DIR}/kind-load.log" \
+      || die "kind load docker-image ${img} failed" "read ${SANDBOX_DIR}/kind-load.log; docker exec $(control_plane) crictl images"
+    [[ -n $have ]] && changed+=("$img")
+  done
+  printf '%s\n' "${changed[@]}"
+}
+
+providers_installed() {
+  local got
+  got=$(kctl get providers -A -o jsonpath='{range .items[*]}{.metadata.name}@{.version}{"\n"}{end}' 2>/dev/null) || return 1
+  grep -qx "cluster-api@${CAPI_VERSION}" <<<"$got" \
+    && grep -qx "bootstrap-kubeadm@${CAPI_VERSION}" <<<"$got" \
+    && grep -qx "control-plane-kubeadm@${CAPI_VERSION}" <<<"$got"
+}
+
+# webhooks_answer dry-runs the creation of a Cluster on the server: it passes only when CAPI's
+# defaulting and validating webhooks (served by capi-controller-manager) reply.
+webhooks_answer() {
+  kctl create --dry-run=server -o name -f - >/dev/null 2>"${SANDBOX_DIR}/dry-run.log" <<EOF
+apiVersion: cluster.x-k8s.io/v1beta2
+kind: Cluster
+metadata:
+  name: webhook-probe
+  namespace: default
+spec:
+  clusterNetwork:
+    pods:
+      cidrBlocks: ["10.244.0.0/16"]
+  controlPlaneRef: {apiGroup: controlplane.cluster.x-k8s.io, kind: KubeadmControlPlane, name: webhook-probe}
+  infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DockerCluster, name: webhook-probe}
+EOF
+}
+
+wait_ready() {
+  local deadline=$(( $(date +%s) + ${WAIT%s} )) pending
+  log "waiting up to ${WAIT} for every pod to be Running and Ready"
+  while :; do
+    pending=$(kctl get pods -A --no-headers 2>/dev/null | awk '{split($3,r,"/"); if (($4 != "Running" || r[1] != r[2]) && $4 != "Completed") print $1"/"$2" "$4" "$3}')
+    [[ -z $pending ]] && break
+    if (( $(date +%s) > deadline )); then
+      echo "$pending" >&2
+      die "pods are not Running after ${WAIT}" "KUBECONFIG=${KUBECONFIG_FILE} kubectl describe pod -n NAMESPACE NAME; kubectl logs ..."
+    fi
+    log "  $(wc -l <<<"$pending") pod(s) not ready yet: $(head -n3 <<<"$pending" | awk '{print $1}' | paste -sd' ')"
+    sleep 5
+  done
+  log "waiting for CAPI's webhooks to answer (a server-side dry-run create of a Cluster)"
+  while ! webhooks_answer; do
+    if (( $(date +%s) > deadline )); then
+      cat "${SANDBOX_DIR}/dry-run.log" >&2
+      die "CAPI's webhooks do not answer" "KUBECONFIG=${KUBECONFIG_FILE} kubectl -n capi-system logs deploy/capi-controller-manager; kubectl get validatingwebhookconfigurations"
+    fi
+    sleep 3
+  done
+}
+
+up() {
+  mkdir -p "${SANDBOX_DIR}"
+  log "== host setup"
+  "${ROOT}/hack/setup-host.sh"
+  log "== tools: kind, kubectl, clusterctl"
+  "${ROOT}/hack/tools.sh" kind kubectl clusterctl || die "building the tools failed" "run hack/tools.sh and read its output"
+  log "== images for Kubernetes ${K8S_VERSION}"
+  "${ROOT}/hack/images/all.sh" "${K8S_VERSION}" || die "building the node images failed" "run: hack/images/all.sh ${K8S_VERSION}"
+  log "== Cluster API ${CAPI_VERSION} images and clusterctl repository"
+  "${ROOT}/hack/capi.sh" all
+  log "== cert-manager ${CM_VERSION} images and manifest"
+  "${ROOT}/hack/cert-manager.sh" all
+  grep -q '^cert-manager:' "${CLUSTERCTL_CONFIG}" || die "${CLUSTERCTL_CONFIG} names no cert-manager" "run: hack/cert-manager.sh manifest"
+
+  log "== kind cluster ${NAME} (Kubernetes ${K8S_VERSION}, docker network ${NETWORK})"
+  KIND_EXPERIMENTAL_DOCKER_NETWORK="${NETWORK}" KIND_CLUSTER="${NAME}" K8S_VERSION="${K8S_VERSION}" \
+    KIND_KUBECONFIG="${KUBECONFIG_FILE}" KIND_WAIT="${WAIT}" "${ROOT}/hack/kind-cluster.sh" create \
+    || die "the kind cluster ${NAME} did not come up" "make sandbox-down, then make sandbox again; hack/kind-cluster.sh's output above says more"
+
+  log "== controller images into ${NAME}"
+  local changed
+  changed=$(load_images) || exit 1
+
+  if providers_installed; then
+    log "== providers already installed: $(kctl get providers -A --no-headers | awk '{print $2"@"$5}' | paste -sd' ')"
+    if [[ -n $changed ]]; then
+      log "restarting the deployments whose images were rebuilt"
+      local ns
+      for ns in cert-manager capi-system capi-kubeadm-bootstrap-system capi-kubeadm-control-plane-system; do
+        kctl -n "$ns" rollout restart deployment >/dev/null 2>&1 || true
+      done
+    fi
+  else
+    log "== clusterctl init (cert-manager ${CM_VERSION}, cluster-api, kubeadm bootstrap and control plane ${CAPI_VERSION})"
+    if ! clusterctl init --config "${CLUSTERCTL_CONFIG}" --kubeconfig "${KUBECONFIG_FILE}" \
+      --core "cluster-api:${CAPI_VERSION}" --bootstrap "kubeadm:${CAPI_VERSION}" --control-plane "kubeadm:${CAPI_VERSION}" \
+      --wait-providers --wait-provider-timeout 600 2>&1 | tee "${SANDBOX_DIR}/clusterctl-init.log" | sed 's/^/    /' >&2; then
+      die "clusterctl init failed" "read ${SANDBOX_DIR}/clusterctl-init.log; KUBECONFIG=${KUBECONFIG_FILE} kubectl get pods -A; then make sandbox again"
+    fi
+  fi
+  wait_ready
+  log "== the sandbox is ready"
+  status
+}
+
+status() {
+  cluster_exists || die "no sandbox cluster" "run: make sandbox"
+  echo
+  kctl get providers -A
+  echo
+  cat <<EOF
+Service cluster: kind cluster ${NAME} (Kubernetes ${K8S_VERSION}), docker network ${NETWORK}.
+  export KUBECONFIG=${KUBECONFIG_FILE}
+  kubectl get pods -A
+  clusterctl --config ${CLUSTERCTL_CONFIG} describe provider   # or: kubectl get providers -A
+Cluster API ${CAPI_VERSION} (core, kubeadm bootstrap, kubeadm control plane) and cert-manager ${CM_VERSION}
+come from the local clusterctl repository in ${CACHE}/clusterctl/repository.
+Tear down with: make sandbox-down
+EOF
+}
+
+down() {
+  if cluster_exists; then
+    log "deleting kind cluster ${NAME}"
+    kind delete cluster --name "${NAME}" >/dev/null 2>&1 || die "kind delete cluster --name ${NAME} failed" "docker ps -a --filter label=io.x-k8s.kind.cluster=${NAME}"
+  fi
+  local left
+  left=$(docker ps -aq --filter "label=io.x-k8s.kind.cluster=${NAME}" 2>/dev/null || true)
+  if [[ -n $left ]]; then
+    log "removing leftover containers of ${NAME}"
+    docker rm -f $left >/dev/null || die "cannot remove containers $left" "docker rm -f $left"
+  fi
+  if docker network inspect "${NETWORK}" >/dev/null 2>&1; then
+    if [[ -n "$(docker network inspect -f '{{range .Containers}}{{.Name}} {{end}}' "${NETWORK}")" ]]; then
+      log "docker network ${NETWORK} still has containers attached (not ours): leaving it"
+    else
+      log "removing docker network ${NETWORK}"
+      docker network rm "${NETWORK}" >/dev/null || die "docker network rm ${NETWORK} failed" "docker network inspect ${NETWORK}"
+    fi
+  fi
+  rm -rf "${SANDBOX_DIR}"
+  log "sandbox removed (images are kept as the build cache)"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) docker info >/dev/null 2>&1 || { log "no Docker daemon runs: nothing to remove"; exit 0; }; command -v kind >/dev/null || die "kind is not built" "run: make tools"; down ;;
+  status) status ;;
+  *) die "usage: hack/sandbox.sh up|down|status" "make sandbox / make sandbox-down" ;;
+esac

@@ -1,0 +1,21 @@
+# The sandbox's service cluster (hack/sandbox.sh). Included by the Makefile.
+
+.PHONY: sandbox
+sandbox: ## Service cluster: kind "kaas-sandbox" on the newest node image, cert-manager + CAPI core via clusterctl init (idempotent).
+	@hack/sandbox.sh up
+
+.PHONY: sandbox-status
+sandbox-status: ## Show the sandbox's providers and how to use it.
+	@hack/sandbox.sh status
+
+.PHONY: sandbox-down
+sandbox-down: ## Remove the sandbox's kind cluster, its docker network and kubeconfig (images stay cached).
+	@hack/sandbox.sh down
+
+.PHONY: capi-images
+capi-images: setup ## Build CAPI core/kubeadm controller images and the clusterctl local repository (cached).
+	@hack/capi.sh all
+
+.PHONY: cert-manager-images
+cert-manager-images: setup ## Build cert-manager images and its manifest for clusterctl (cached).
+	@hack/cert-manager.sh all
