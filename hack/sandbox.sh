@@ -42,18 +42,21 @@ kctl() { kubectl --kubeconfig "${KUBECONFIG_FILE}" "$@"; }
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "${NAME}"; }
 control_plane() { echo "${NAME}-control-plane"; }
 
-# load_images puts the controller images into the node's containerd. kind skips an image the
-# node already has under the same ID; it prints the names it did load, so that controllers
-# running an older build of the same tag can be restarted.
+# load_images puts the controller images into the node's containerd. It remembers the image IDs
+# it loaded (in .cache/sandbox/loaded-images, which `down` removes with the cluster), loads only
+# what is new or rebuilt, and prints the names of rebuilt ones so their controllers can be
+# restarted.
 load_images() {
-  local img want have changed=()
+  local img want have changed=() record="${SANDBOX_DIR}/loaded-images"
+  touch "$record"
   for img in "${IMAGES[@]}"; do
     want=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null) || die "image ${img} is missing" "run: hack/capi.sh images; hack/cert-manager.sh images"
-    have=$(docker exec "$(control_plane)" crictl inspecti -o go-template --template '{{.status.id}}' "docker.io/${img}" 2>/dev/null || true)
+    have=$(awk -v i="$img" '$1 == i {print $2}' "$record")
     [[ $have == "$want" ]] && continue
     log "loading ${img} into ${NAME}"
     kind load docker-image --name "${NAME}" "$img" >/dev/null 2>"${SANDBOX_DIR}/kind-load.log" \
-      || die "kind load docker-image ${img} failed" "read ${SANDBOX_DIR}/kind-load.log; docker exec $(control_plane) crictl images"
+      || die "kind load docker-image ${img} failed" "read ${SANDBOX_DIR}/kind-load.log; docker exec $(control_plane) ctr -n k8s.io images ls"
+    { grep -v "^${img} " "$record" || true; echo "${img} ${want}"; } > "${record}.tmp" && mv "${record}.tmp" "$record"
     [[ -n $have ]] && changed+=("$img")
   done
   printf '%s\n' "${changed[@]}"
@@ -123,6 +126,8 @@ up() {
   grep -q '^cert-manager:' "${CLUSTERCTL_CONFIG}" || die "${CLUSTERCTL_CONFIG} names no cert-manager" "run: hack/cert-manager.sh manifest"
 
   log "== kind cluster ${NAME} (Kubernetes ${K8S_VERSION}, docker network ${NETWORK})"
+  # A new cluster has none of the images loaded into an old one.
+  cluster_exists || rm -f "${SANDBOX_DIR}/loaded-images"
   KIND_EXPERIMENTAL_DOCKER_NETWORK="${NETWORK}" KIND_CLUSTER="${NAME}" K8S_VERSION="${K8S_VERSION}" \
     KIND_KUBECONFIG="${KUBECONFIG_FILE}" KIND_WAIT="${WAIT}" "${ROOT}/hack/kind-cluster.sh" create \
     || die "the kind cluster ${NAME} did not come up" "make sandbox-down, then make sandbox again; hack/kind-cluster.sh's output above says more"
