@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# kubernetes.sh builds one pinned Kubernetes version from the Go module proxy, offline of any
+# registry:
+#   binaries  kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler
+#             kube-proxy, from k8s.io/kubernetes in a wrapper module, CGO_ENABLED=0, into
+#             .cache/k8s/VERSION/bin (version-stamped, so kubeadm sees the real version);
+#             etcd (go.etcd.io/etcd/server/v3 etcdmain) and CoreDNS (github.com/coredns/coredns)
+#             at the versions this kubeadm expects, and a pause of our own (hack/images/pause);
+#   images    under the names kubeadm expects: registry.k8s.io/{kube-apiserver,
+#             kube-controller-manager,kube-scheduler,kube-proxy}:VERSION, registry.k8s.io/etcd:TAG,
+#             registry.k8s.io/coredns/coredns:TAG, registry.k8s.io/pause:TAG. All FROM scratch but
+#             kube-proxy, which needs iptables and stands on kaas/slim (hack/images/base.sh).
+# Every artifact is cached by a hash of its inputs; a rerun with nothing changed does nothing.
+# Usage: kubernetes.sh VERSION                      binaries and images
+#        kubernetes.sh --binaries VERSION [BIN...]  only these Kubernetes binaries (default all)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+K8S_BINS=(kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
+SELF_HASH=$(hash_of "${BASH_SOURCE[0]}" "${ROOT}/hack/images/common.sh")
+
+# stamped FILE KEY succeeds when FILE exists and was built from inputs hashing to KEY.
+stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
+
+# k8s_module VERSION prepares .cache/k8s/VERSION/mod: requires k8s.io/kubernetes VERSION and
+# replaces each staging module it names (k8s.io/api => ./staging/...) with its v0.Y.Z release.
+k8s_module() {
+  local v=$1 dir="${CACHE}/k8s/$1/mod"
+  [[ -f ${dir}/.ready ]] && return
+  log "preparing the wrapper module for k8s.io/kubernetes ${v} (downloads modules on a cold cache)"
+  rm -rf "${dir}"; wrapper_module "${dir}" "kaas.local/k8s"
+  local src; src=$(cd "${dir}" && go mod download -json "k8s.io/kubernetes@${v}" | jq -r .Dir) \
+    || die "k8s.io/kubernetes@${v} is not on the module proxy" "go list -m -versions k8s.io/kubernetes"
+  local staging=v0.${v#v1.}
+  local args=() m
+  for m in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "${src}/go.mod"); do
+    args+=(-replace "${m}=${m}@${staging}")
+  done
+  ((${#args[@]})) || die "found no staging replaces in ${src}/go.mod" "has k8s.io/kubernetes changed its layout?"
+  (cd "${dir}" && go mod edit "${args[@]}" -require "k8s.io/kubernetes@${v}" \
+     && printf '//go:build tools\n\n// Package tools pins the Kubernetes commands this module builds.\npackage tools\n\nimport (\n%s)\n' \
+        "$(for b in "${K8S_BINS[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$b"; done)" > tools.go \
+     && go mod tidy >"${dir}/tidy.log" 2>&1) \
+    || die "resolving k8s.io/kubernetes ${v} failed (log: ${dir}/tidy.log)" "check the proxy has the k8s.io staging modules at ${staging}"
+  touch "${dir}/.ready"
+}
+
+# build_k8s_bins VERSION BIN... builds the named Kubernetes binaries.
+build_k8s_bins() {
+  local v=$1; shift
+  local out="${CACHE}/k8s/${v}/bin" minor=${v#v1.}; minor=${minor%%.*}
+  mkdir -p "${out}"
+  local ld="-s -w" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X ${p}.gitVersion=${v} -X ${p}.gitMajor=1 -X ${p}.gitMinor=${minor} -X ${p}.gitTreeState=clean -X ${p}.buildDate=1970-01-01T00:00:00Z"
+  done
+  local i=0 n=$# b
+  local todo=0; for b in "$@"; do stamped "${out}/${b}" "${SELF_HASH}" || todo=1; done
+  ((todo)) || return 0
+  k8s_module "${v}"
+  heavy_begin
+  for b in "$@"; do
+    i=$((i + 1))
+    if stamped "${out}/${b}" "${SELF_HASH}"; then continue; fi
+    k8s_module "${v}"
+    log "building ${b} ${v} (${i}/${n})"
+    (cd "${CACHE}/k8s/${v}/mod" && heavy env CGO_ENABLED=0 go build -trimpath -ldflags "${ld}" -o "${out}/${b}.tmp" "k8s.io/kubernetes/cmd/${b}") \
+      || die "building ${b} ${v} failed" "read the compiler output above; rm -rf ${CACHE}/k8s/${v}/mod to re-resolve modules"
+    mv "${out}/${b}.tmp" "${out}/${b}"; echo "${SELF_HASH}" > "${out}/${b}.stamp"
+  done
+  heavy_end
+}
+
+# build_go_main OUT MODULE@VERSION PKG [FILE...]: builds PKG from a wrapper module beside OUT; a
+# FILE (main.go) is copied into the wrapper when the module has no importable main.
+build_go_main() {
+  local out=$1 modver=$2 pkg=$3; shift 3
+  local key; key=$(hash_of "${SELF_HASH}" "${modver}" "$@")
+  if stamped "${out}" "${key}"; then return; fi
+  local dir; dir="$(dirname "${out}")/mod"
+  rm -rf "${dir}"; wrapper_module "${dir}" "kaas.local/$(basename "${out}")"
+  local f; for f in "$@"; do cp "${f}" "${dir}/"; done
+  if [[ ${pkg} != . ]]; then
+    printf '//go:build tools\n\n// Package tools pins the command this module builds.\npackage tools\n\nimport _ "%s"\n' "${pkg}" > "${dir}/tools.go"
+  fi
+  (cd "${dir}" && go get "${modver}" >"${dir}/get.log" 2>&1 && go mod tidy >>"${dir}/get.log" 2>&1) \
+    || die "resolving ${modver} failed (log: ${dir}/get.log)" "check the proxy: go list -m ${modver}"
+  (cd "${dir}" && heavy env CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${out}.tmp" "${pkg}") \
+    || die "building ${pkg} (${modver}) failed" "read the compiler output above"
+  mv "${out}.tmp" "${out}"; echo "${key}" > "${out}.stamp"
+}
+
+# image NAME CONTEXT: builds CONTEXT/Dockerfile as NAME unless NAME exists with the same
+# content hash label.
+image() {
+  local name=$1 ctx=$2 key
+  key=$(hash_of "${ctx}")
+  if [[ "$(docker image inspect -f '{{index .Config.Labels "kaas.hash"}}' "${name}" 2>/dev/null)" == "${key}" ]]; then return; fi
+  log "docker build ${name}"
+  # A binary on scratch or on kaas/slim: small, so not worth the heavy-build lock.
+  docker build -q --label "kaas.hash=${key}" -t "${name}" "${ctx}" >/dev/null \
+    || die "docker build ${name} failed" "docker build ${ctx} by hand to see why"
+}
+
+main() {
+  # --modules VERSION only resolves and downloads modules (network, no compiling): a warm-up.
+  if [[ ${1:-} == --modules ]]; then k8s_module "$2"; return; fi
+  local only_bins=false
+  [[ ${1:-} == --binaries ]] && { only_bins=true; shift; }
+  local v=${1:-}; [[ -n ${v} ]] || die "no version given" "hack/images/kubernetes.sh v1.36.3 (pinned: $(k8s_versions | paste -sd' '))"
+  shift
+  k8s_field "${v}" version >/dev/null
+  if ${only_bins}; then build_k8s_bins "${v}" "${@:-${K8S_BINS[@]}}"; return; fi
+
+  need_docker
+  local etcd_tag coredns_tag pause_tag
+  etcd_tag=$(k8s_field "${v}" etcd); coredns_tag=$(k8s_field "${v}" coredns); pause_tag=$(k8s_field "${v}" pause)
+  build_k8s_bins "${v}" "${K8S_BINS[@]}"
+
+  local etcd_bin="${CACHE}/etcd/${etcd_tag%-*}/etcd" coredns_bin="${CACHE}/coredns/${coredns_tag}/coredns" pause_bin="${CACHE}/pause/pause"
+  local etcd_main="${CACHE}/etcd/main.go"
+  mkdir -p "${CACHE}/etcd"
+  printf '// Command etcd runs etcd.\npackage main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > "${etcd_main}"
+  if ! stamped "${etcd_bin}" "$(hash_of "${SELF_HASH}" "go.etcd.io/etcd/server/v3@v${etcd_tag%-*}" "${etcd_main}")"; then log "building etcd v${etcd_tag%-*}"; fi
+  build_go_main "${etcd_bin}" "go.etcd.io/etcd/server/v3@v${etcd_tag%-*}" . "${etcd_main}"
+  if ! stamped "${coredns_bin}" "$(hash_of "${SELF_HASH}" "github.com/coredns/coredns@${coredns_tag}")"; then log "building CoreDNS ${coredns_tag}"; fi
+  build_go_main "${coredns_bin}" "github.com/coredns/coredns@${coredns_tag}" github.com/coredns/coredns
+  local pkey; pkey=$(hash_of "${SELF_HASH}" "${ROOT}/hack/images/pause")
+  if ! stamped "${pause_bin}" "${pkey}"; then
+    log "building pause"; mkdir -p "${CACHE}/pause"
+    (cd "${ROOT}/hack/images/pause" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${pause_bin}" .) || die "building pause failed" "cd hack/images/pause && go build ."
+    echo "${pkey}" > "${pause_bin}.stamp"
+  fi
+
+  # One build context per image, holding only what goes into it, so the hash label is exact.
+  local slim; slim=$("${ROOT}/hack/images/base.sh" --print-tags | grep '^kaas/slim:')
+  image_exists "${slim}" || "${ROOT}/hack/images/base.sh"
+  local ctxs="${CACHE}/k8s/${v}/images" c
+  rm -rf "${ctxs}"; mkdir -p "${ctxs}"
+  local -A names=(
+    [kube-apiserver]="registry.k8s.io/kube-apiserver:${v}"
+    [kube-controller-manager]="registry.k8s.io/kube-controller-manager:${v}"
+    [kube-scheduler]="registry.k8s.io/kube-scheduler:${v}"
+    [kube-proxy]="registry.k8s.io/kube-proxy:${v}"
+    [etcd]="registry.k8s.io/etcd:${etcd_tag}"
+    [coredns]="registry.k8s.io/coredns/coredns:${coredns_tag}"
+    [pause]="registry.k8s.io/pause:${pause_tag}"
+  )
+  local order=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause) i=0
+  for c in "${order[@]}"; do
+    i=$((i + 1)); mkdir -p "${ctxs}/${c}"
+    case ${c} in
+      etcd) cp "${etcd_bin}" "${ctxs}/${c}/" ;;
+      coredns) cp "${coredns_bin}" "${ctxs}/${c}/" ;;
+      pause) cp "${pause_bin}" "${ctxs}/${c}/" ;;
+      *) cp "${CACHE}/k8s/${v}/bin/${c}" "${ctxs}/${c}/" ;;
+    esac
+    {
+      if [[ ${c} == kube-proxy ]]; then echo "FROM ${slim}"; else echo "FROM scratch"; fi
+      echo "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+      echo "COPY ${c} /usr/local/bin/${c}"
+      case ${c} in
+        coredns) echo 'EXPOSE 53 53/udp'; echo 'ENTRYPOINT ["/usr/local/bin/coredns"]' ;;
+        pause) echo 'USER 65535:65535'; echo 'ENTRYPOINT ["/usr/local/bin/pause"]' ;;
+        etcd) echo 'WORKDIR /var/lib/etcd' ;;
+        kube-proxy) ;;
+        *) echo "ENTRYPOINT [\"/usr/local/bin/${c}\"]" ;;
+      esac
+    } > "${ctxs}/${c}/Dockerfile"
+    log "image ${names[${c}]} (${i}/${#order[@]})"
+    image "${names[${c}]}" "${ctxs}/${c}"
+  done
+  log "Kubernetes ${v}: binaries in ${CACHE}/k8s/${v}/bin, images: $(for c in "${order[@]}"; do printf '%s ' "${names[${c}]}"; done)"
+}
+main "$@"

@@ -1,0 +1,3 @@
+module kaas.local/pause
+
+go 1.26
