@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# addons.sh builds the node add-on images every node image preloads, from Go modules and the
+# Debian packages in kaas/slim, each cached by a content hash of its inputs:
+#   kaas.local/flannel:FLANNEL_VERSION          flanneld (CGO, glibc) + our flannel CNI plugin, on kaas/slim
+#   kaas.local/local-path-provisioner:LPP_VERSION  FROM scratch, static
+#   kaas.local/busybox:BUSYBOX_VERSION          FROM scratch: Debian's busybox-static (helper and test pods)
+# Their manifests are hack/manifests/flannel.yaml and hack/manifests/local-path-storage.yaml.
+# Usage: addons.sh [--print-images]
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+FLANNEL_VERSION=v0.28.10
+LPP_VERSION=v0.0.30
+BUSYBOX_VERSION=1.35.0
+# The proxy refuses the tencentcloud vpc SDK flannel v0.28.10 requires (403); an older release
+# satisfies the tencentvpc backend's imports.
+TENCENT_VPC_REPLACE="github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc=github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc@v1.0.1000"
+HERE="${ROOT}/hack/images"
+OUT="${CACHE}/addons"
+SELF_HASH=$(hash_of "${BASH_SOURCE[0]}" "${HERE}/common.sh")
+
+IMAGES=("kaas.local/flannel:${FLANNEL_VERSION}" "kaas.local/local-path-provisioner:${LPP_VERSION}" "kaas.local/busybox:${BUSYBOX_VERSION}")
+
+stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
+
+# go_main OUT MODULE@VERSION PKG CGO [REPLACE...]: builds PKG from a wrapper module.
+go_main() {
+  local out=$1 modver=$2 pkg=$3 cgo=$4; shift 4
+  local key; key=$(hash_of "${SELF_HASH}" "${modver}" "${cgo}" "$@")
+  stamped "${out}" "${key}" && return
+  local dir="${out}.mod" r
+  rm -rf "${dir}"; wrapper_module "${dir}" "kaas.local/$(basename "${out}")"
+  for r in "$@"; do (cd "${dir}" && go mod edit -replace "${r}"); done
+  printf '//go:build tools\n\n// Package tools pins the command this module builds.\npackage tools\n\nimport _ "%s"\n' "${pkg}" > "${dir}/tools.go"
+  log "resolving ${modver}"
+  (cd "${dir}" && go get "${modver}" >"${dir}/get.log" 2>&1 && go mod tidy >>"${dir}/get.log" 2>&1) \
+    || die "resolving ${modver} failed (log: ${dir}/get.log)" "check the proxy: go list -m ${modver}"
+  local ld="-s -w"
+  [[ ${pkg} == github.com/flannel-io/flannel ]] && ld+=" -X github.com/flannel-io/flannel/pkg/version.Version=${FLANNEL_VERSION}"
+  log "building $(basename "${out}") from ${modver} (CGO_ENABLED=${cgo})"
+  (cd "${dir}" && heavy env CGO_ENABLED="${cgo}" go build -trimpath -ldflags "${ld}" -o "${out}.tmp" "${pkg}") \
+    || die "building ${pkg} failed" "read the compiler output above; rm -rf ${dir} to start clean"
+  mv "${out}.tmp" "${out}"; echo "${key}" > "${out}.stamp"
+}
+
+# image NAME CONTEXT builds CONTEXT as NAME unless NAME carries the same content hash label.
+image() {
+  local name=$1 ctx=$2 key
+  key=$(hash_of "${ctx}")
+  if [[ "$(docker image inspect -f '{{index .Config.Labels "kaas.hash"}}' "${name}" 2>/dev/null)" == "${key}" ]]; then return; fi
+  log "docker build ${name}"
+  # A binary on scratch or on kaas/slim: small, so not worth the heavy-build lock.
+  docker build -q --label "kaas.hash=${key}" -t "${name}" "${ctx}" >/dev/null \
+    || die "docker build ${name} failed" "docker build ${ctx} by hand to see why"
+}
+
+main() {
+  if [[ ${1:-} == --print-images ]]; then printf '%s\n' "${IMAGES[@]}"; return; fi
+  need_docker
+  mkdir -p "${OUT}"
+  local slim; slim=$("${HERE}/base.sh" --print-tags | grep '^kaas/slim:')
+  image_exists "${slim}" || "${HERE}/base.sh"
+
+  go_main "${OUT}/flanneld" "github.com/flannel-io/flannel@${FLANNEL_VERSION}" github.com/flannel-io/flannel 1 "${TENCENT_VPC_REPLACE}"
+  go_main "${OUT}/local-path-provisioner" "github.com/rancher/local-path-provisioner@${LPP_VERSION}" github.com/rancher/local-path-provisioner 0
+
+  local ctx="${OUT}/ctx"
+  rm -rf "${ctx}"; mkdir -p "${ctx}/flannel" "${ctx}/local-path" "${ctx}/busybox"
+  cp "${OUT}/flanneld" "${HERE}/flannel/flannel-cni" "${HERE}/flannel/install-cni" "${ctx}/flannel/"
+  cat > "${ctx}/flannel/Dockerfile" <<DOCKERFILE
+FROM ${slim}
+COPY flanneld /opt/bin/flanneld
+COPY flannel-cni install-cni /opt/kaas/
+ENTRYPOINT ["/opt/bin/flanneld"]
+DOCKERFILE
+  cp "${OUT}/local-path-provisioner" "${ctx}/local-path/"
+  cat > "${ctx}/local-path/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+ENV PATH=/usr/local/bin:/usr/bin:/bin
+COPY local-path-provisioner /usr/local/bin/local-path-provisioner
+ENTRYPOINT ["/usr/local/bin/local-path-provisioner"]
+DOCKERFILE
+  # busybox from Debian's busybox-static, taken out of kaas/slim; its applets as symlinks.
+  local cid; cid=$(docker create "${slim}" /bin/true)
+  docker cp "${cid}:/bin/busybox" "${ctx}/busybox/busybox" >/dev/null; docker rm "${cid}" >/dev/null
+  "${ctx}/busybox/busybox" | head -1 | grep -q "v${BUSYBOX_VERSION}" \
+    || die "kaas/slim's busybox is not v${BUSYBOX_VERSION}: $("${ctx}/busybox/busybox" | head -1)" "set BUSYBOX_VERSION in $0"
+  cat > "${ctx}/busybox/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+ENV PATH=/bin
+CMD ["/bin/sh"]
+DOCKERFILE
+  image "kaas.local/flannel:${FLANNEL_VERSION}" "${ctx}/flannel"
+  image "kaas.local/local-path-provisioner:${LPP_VERSION}" "${ctx}/local-path"
+  image "kaas.local/busybox:${BUSYBOX_VERSION}" "${ctx}/busybox"
+  log "add-on images: ${IMAGES[*]}"
+}
+main "$@"

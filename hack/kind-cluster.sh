@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# kind-cluster.sh manages a kind cluster on our own node image (kaas/node:VERSION, built by
+# hack/images/node.sh when missing), with this host's quirks in its config: the kubelet may run
+# on cgroup v1 (failCgroupV1: false). The node image carries flannel and local-path as kind's
+# default CNI and storage manifests, so kind installs them; this script applies the repository's
+# copies (hack/manifests/) on top, so an edit there takes effect without an image rebuild.
+#
+# Usage: kind-cluster.sh create|delete|kubeconfig|config
+# Env:   KIND_CLUSTER   cluster name (default kaas)
+#        K8S_VERSION    pinned Kubernetes version (default: the newest in versions/versions.json)
+#        KIND_WORKERS   worker nodes besides the control plane (default 0)
+#        KIND_KUBECONFIG where to write the kubeconfig (default .cache/kind/NAME.kubeconfig)
+#        KIND_WAIT      how long to wait for nodes and add-ons (default 300s)
+#        KIND_RETAIN    1 keeps the nodes of a failed create for debugging
+# create is idempotent: an existing cluster of that name is reused and checked.
+source "$(dirname "${BASH_SOURCE[0]}")/images/common.sh"
+
+NAME="${KIND_CLUSTER:-kaas}"
+VERSION="${K8S_VERSION:-$(pinned '.kubernetes[-1].version')}"
+WORKERS="${KIND_WORKERS:-0}"
+KUBECONFIG_OUT="${KIND_KUBECONFIG:-${CACHE}/kind/${NAME}.kubeconfig}"
+WAIT="${KIND_WAIT:-300s}"
+IMAGE="kaas/node:${VERSION}"
+
+config() {
+  cat <<YAML
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+name: ${NAME}
+networking:
+  podSubnet: 10.244.0.0/16
+  serviceSubnet: 10.96.0.0/16
+kubeadmConfigPatches:
+- |
+  kind: KubeletConfiguration
+  apiVersion: kubelet.config.k8s.io/v1beta1
+  # This host has cgroup v1; kubelet 1.35+ refuses it unless told otherwise.
+  failCgroupV1: false
+nodes:
+- role: control-plane
+$(for ((i = 0; i < WORKERS; i++)); do echo "- role: worker"; done)
+YAML
+}
+
+exists() { kind get clusters 2>/dev/null | grep -qx "${NAME}"; }
+
+create() {
+  need_docker
+  "${ROOT}/hack/tools.sh" kind kubectl
+  k8s_field "${VERSION}" version >/dev/null
+  image_exists "${IMAGE}" || { log "${IMAGE} is missing: building it"; "${ROOT}/hack/images/node.sh" "${VERSION}"; }
+  mkdir -p "$(dirname "${KUBECONFIG_OUT}")"
+  if exists; then
+    log "kind cluster ${NAME} exists: reusing it"
+    kind export kubeconfig --name "${NAME}" --kubeconfig "${KUBECONFIG_OUT}" >/dev/null 2>&1 \
+      || die "cannot read the kubeconfig of kind cluster ${NAME}" "hack/kind-cluster.sh delete, then create"
+  else
+    local cfg="${CACHE}/kind/${NAME}.yaml"
+    config > "${cfg}"
+    log "creating kind cluster ${NAME}: Kubernetes ${VERSION}, 1 control plane + ${WORKERS} workers, image ${IMAGE}"
+    local retain=(); [[ ${KIND_RETAIN:-} == 1 ]] && retain=(--retain)
+    kind create cluster --name "${NAME}" --image "${IMAGE}" --config "${cfg}" --kubeconfig "${KUBECONFIG_OUT}" "${retain[@]}" \
+      || die "kind create cluster ${NAME} failed" "rerun with KIND_RETAIN=1 and read: kind export logs --name ${NAME} /tmp/${NAME}-logs"
+  fi
+  export KUBECONFIG="${KUBECONFIG_OUT}"
+  log "applying flannel and local-path from hack/manifests"
+  kubectl apply -f "${ROOT}/hack/manifests/flannel.yaml" -f "${ROOT}/hack/manifests/local-path-storage.yaml" >/dev/null \
+    || die "kubectl apply of hack/manifests failed" "kubectl --kubeconfig ${KUBECONFIG_OUT} get pods -A"
+  log "waiting up to ${WAIT} for nodes, flannel, CoreDNS and local-path"
+  kubectl wait --for=condition=Ready nodes --all --timeout="${WAIT}" >/dev/null \
+    || die "nodes of ${NAME} are not Ready" "kubectl --kubeconfig ${KUBECONFIG_OUT} describe nodes; kind export logs --name ${NAME}"
+  kubectl -n kube-flannel rollout status daemonset/kube-flannel-ds --timeout="${WAIT}" >/dev/null \
+    || die "flannel did not roll out" "kubectl --kubeconfig ${KUBECONFIG_OUT} -n kube-flannel logs ds/kube-flannel-ds"
+  kubectl -n kube-system rollout status deployment/coredns --timeout="${WAIT}" >/dev/null \
+    || die "CoreDNS did not roll out" "kubectl --kubeconfig ${KUBECONFIG_OUT} -n kube-system describe pods -l k8s-app=kube-dns"
+  kubectl -n local-path-storage rollout status deployment/local-path-provisioner --timeout="${WAIT}" >/dev/null \
+    || die "local-path-provisioner did not roll out" "kubectl --kubeconfig ${KUBECONFIG_OUT} -n local-path-storage describe pods"
+  log "kind cluster ${NAME} is ready: export KUBECONFIG=${KUBECONFIG_OUT}"
+}
+
+case "${1:-}" in
+  create) create ;;
+  delete)
+    if exists; then log "deleting kind cluster ${NAME}"; kind delete cluster --name "${NAME}" >/dev/null; fi
+    rm -f "${KUBECONFIG_OUT}" ;;
+  kubeconfig) exists || die "no kind cluster ${NAME}" "hack/kind-cluster.sh create"; kind get kubeconfig --name "${NAME}" ;;
+  config) config ;;
+  *) die "usage: hack/kind-cluster.sh create|delete|kubeconfig|config" "make kind-cluster" ;;
+esac
