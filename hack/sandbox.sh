@@ -11,7 +11,8 @@
 #                          stay (they are the build cache).
 #   hack/sandbox.sh status what runs, and how to use it.
 #
-# Env: SANDBOX_WAIT (default 300s) bounds each wait.
+# Env: SANDBOX_WAIT (default 300s) bounds each wait; SANDBOX_SKIP_NODE_IMAGES=1 uses an existing
+# kaas/node image without asking hack/images/all.sh to check it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # One clock for the whole run, shared with the scripts called below.
 if [[ -n ${KAAS_T0:-} ]]; then _t0=${KAAS_T0}; else export KAAS_T0=${_t0}; fi
@@ -117,8 +118,12 @@ up() {
   "${ROOT}/hack/setup-host.sh"
   log "== tools: kind, kubectl, clusterctl"
   "${ROOT}/hack/tools.sh" kind kubectl clusterctl || die "building the tools failed" "run hack/tools.sh and read its output"
-  log "== images for Kubernetes ${K8S_VERSION}"
-  "${ROOT}/hack/images/all.sh" "${K8S_VERSION}" || die "building the node images failed" "run: hack/images/all.sh ${K8S_VERSION}"
+  if [[ ${SANDBOX_SKIP_NODE_IMAGES:-} == 1 ]] && docker image inspect "kaas/node:${K8S_VERSION}" >/dev/null 2>&1; then
+    log "== images for Kubernetes ${K8S_VERSION}: SANDBOX_SKIP_NODE_IMAGES=1, using kaas/node:${K8S_VERSION} as it is"
+  else
+    log "== images for Kubernetes ${K8S_VERSION}"
+    "${ROOT}/hack/images/all.sh" "${K8S_VERSION}" || die "building the node images failed" "run: hack/images/all.sh ${K8S_VERSION}"
+  fi
   log "== Cluster API ${CAPI_VERSION} images and clusterctl repository"
   "${ROOT}/hack/capi.sh" all
   log "== cert-manager ${CM_VERSION} images and manifest"
