@@ -142,7 +142,7 @@ up() {
   changed=$(load_images) || exit 1
 
   if providers_installed; then
-    log "== providers already installed: $(kctl get providers -A --no-headers | awk '{print $2"@"$5}' | paste -sd' ')"
+    log "== providers already installed: $(kctl get providers -A --no-headers | awk '{print $2"@"$6}' | paste -sd' ')"
     if [[ -n $changed ]]; then
       log "restarting the deployments whose images were rebuilt"
       local ns
