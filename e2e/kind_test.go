@@ -153,7 +153,7 @@ var _ = Describe("kind clusters on our node images", func() {
 					}
 				}
 				Expect(workers).To(HaveLen(2))
-			}, SpecTimeout(time.Minute))
+			}, NodeTimeout(time.Minute))
 
 			It("resolves a service through CoreDNS", func(ctx SpecContext) {
 				svc, err := cs.CoreV1().Services(ns).Create(ctx, &corev1.Service{
@@ -166,7 +166,7 @@ var _ = Describe("kind clusters on our node images", func() {
 				Expect(err).NotTo(HaveOccurred())
 				out := runPod(ctx, cs, ns, "nslookup", workers[0], "nslookup", "dns-probe."+ns+".svc.cluster.local")
 				Expect(out).To(ContainSubstring(svc.Spec.ClusterIP), "nslookup did not return the service's ClusterIP")
-			}, SpecTimeout(4*time.Minute))
+			}, NodeTimeout(4*time.Minute))
 
 			It("lets a pod on one worker reach a pod on the other", func(ctx SpecContext) {
 				token := "hello-from-" + workers[0]
@@ -193,7 +193,7 @@ var _ = Describe("kind clusters on our node images", func() {
 				}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 				out := runPod(ctx, cs, ns, "client", workers[1], "wget", "-q", "-T", "5", "-O", "-", "http://"+ip+":8080/")
 				Expect(out).To(ContainSubstring(token))
-			}, SpecTimeout(5*time.Minute))
+			}, NodeTimeout(5*time.Minute))
 		})
 	}
 })
