@@ -191,7 +191,10 @@ var _ = Describe("kind clusters on our node images", func() {
 					g.Expect(p.Status.PodIP).NotTo(BeEmpty())
 					ip = p.Status.PodIP
 				}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
-				out := runPod(ctx, cs, ns, "client", workers[1], "wget", "-q", "-T", "5", "-O", "-", "http://"+ip+":8080/")
+				// A raw HTTP request through nc: the wget of Debian's static busybox segfaults
+				// (exit 139) in these pods, even against a pod on its own node.
+				req := fmt.Sprintf("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 %s 8080", ip)
+				out := runPod(ctx, cs, ns, "client", workers[1], "sh", "-c", req)
 				Expect(out).To(ContainSubstring(token))
 			}, NodeTimeout(5*time.Minute))
 		})
