@@ -283,26 +283,21 @@ func (r *runner) network16(ctx context.Context, name, cidr string) (string, stri
 	return n.ID, s.ID, nil
 }
 
-func (r *runner) servers(ctx context.Context) error {
-	netID, _, err := r.network16(ctx, "bench-servers", "10.64.0.0/16")
-	if err != nil {
-		return err
-	}
-	images := r.c.Resources()
-	imageID := ""
-	for _, res := range images {
-		if res.Service == "image" && res.Kind == "image" {
-			imageID = res.ID
-			break
-		}
-	}
+// resourceKind is what measure needs to know of one kind of resource.
+type resourceKind struct {
+	name   string                             // "server", "port", "loadbalancer"
+	create func(i int) (string, error)        // creates the i-th, returns its id
+	get    func(id string) error              // gets one by id
+	byName func(i int) (found int, err error) // lists with a filter on the i-th's name
+}
+
+// measure creates N of a kind in parallel, lets the asynchronous work settle, then samples
+// get and list-with-filter; a filter by one name must find exactly one.
+func (r *runner) measure(ctx context.Context, k resourceKind) error {
 	ids := make([]string, r.opts.N)
-	err = r.parallel(ctx, "server create", r.opts.N, func(i int) error {
-		s, err := servers.Create(ctx, r.compute, servers.CreateOpts{Name: fmt.Sprintf("bench-%d", i), FlavorRef: compute.FlavorID("g1.small"), ImageRef: imageID,
-			Networks: []servers.Network{{UUID: netID}}}, nil).Extract()
-		if err == nil {
-			ids[i] = s.ID
-		}
+	err := r.parallel(ctx, k.name+" create", r.opts.N, func(i int) error {
+		id, err := k.create(i)
+		ids[i] = id
 		return err
 	})
 	if err != nil {
@@ -311,22 +306,52 @@ func (r *runner) servers(ctx context.Context) error {
 	if err := r.settle(ctx); err != nil {
 		return err
 	}
-	if err := r.sample("server get", func() error {
-		_, err := servers.Get(ctx, r.compute, ids[rand.IntN(len(ids))]).Extract()
-		return err
-	}); err != nil {
+	if err := r.sample(k.name+" get", func() error { return k.get(ids[rand.IntN(len(ids))]) }); err != nil {
 		return err
 	}
-	return r.sample("server list ?name=", func() error {
-		pages, err := servers.List(r.compute, servers.ListOpts{Name: fmt.Sprintf("^bench-%d$", rand.IntN(r.opts.N))}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		l, err := servers.ExtractServers(pages)
-		if err == nil && len(l) != 1 {
-			return fmt.Errorf("filter by name found %d servers, want 1", len(l))
+	return r.sample(k.name+" list ?name=", func() error {
+		n, err := k.byName(rand.IntN(r.opts.N))
+		if err == nil && n != 1 {
+			return fmt.Errorf("filter by name found %d, want 1", n)
 		}
 		return err
+	})
+}
+
+func (r *runner) servers(ctx context.Context) error {
+	netID, _, err := r.network16(ctx, "bench-servers", "10.64.0.0/16")
+	if err != nil {
+		return err
+	}
+	imageID := ""
+	for _, res := range r.c.Resources() {
+		if res.Service == "image" && res.Kind == "image" {
+			imageID = res.ID
+			break
+		}
+	}
+	return r.measure(ctx, resourceKind{
+		name: "server",
+		create: func(i int) (string, error) {
+			s, err := servers.Create(ctx, r.compute, servers.CreateOpts{Name: fmt.Sprintf("bench-%d", i), FlavorRef: compute.FlavorID("g1.small"), ImageRef: imageID,
+				Networks: []servers.Network{{UUID: netID}}}, nil).Extract()
+			if err != nil {
+				return "", err
+			}
+			return s.ID, nil
+		},
+		get: func(id string) error {
+			_, err := servers.Get(ctx, r.compute, id).Extract()
+			return err
+		},
+		byName: func(i int) (int, error) {
+			pages, err := servers.List(r.compute, servers.ListOpts{Name: fmt.Sprintf("^bench-%d$", i)}).AllPages(ctx)
+			if err != nil {
+				return 0, err
+			}
+			l, err := servers.ExtractServers(pages)
+			return len(l), err
+		},
 	})
 }
 
@@ -335,36 +360,27 @@ func (r *runner) ports(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]string, r.opts.N)
-	err = r.parallel(ctx, "port create", r.opts.N, func(i int) error {
-		p, err := ports.Create(ctx, r.network, ports.CreateOpts{Name: fmt.Sprintf("bench-port-%d", i), NetworkID: netID}).Extract()
-		if err == nil {
-			ids[i] = p.ID
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if err := r.settle(ctx); err != nil {
-		return err
-	}
-	if err := r.sample("port get", func() error {
-		_, err := ports.Get(ctx, r.network, ids[rand.IntN(len(ids))]).Extract()
-		return err
-	}); err != nil {
-		return err
-	}
-	return r.sample("port list ?name=", func() error {
-		pages, err := ports.List(r.network, ports.ListOpts{Name: fmt.Sprintf("bench-port-%d", rand.IntN(r.opts.N))}).AllPages(ctx)
-		if err != nil {
+	return r.measure(ctx, resourceKind{
+		name: "port",
+		create: func(i int) (string, error) {
+			p, err := ports.Create(ctx, r.network, ports.CreateOpts{Name: fmt.Sprintf("bench-port-%d", i), NetworkID: netID}).Extract()
+			if err != nil {
+				return "", err
+			}
+			return p.ID, nil
+		},
+		get: func(id string) error {
+			_, err := ports.Get(ctx, r.network, id).Extract()
 			return err
-		}
-		l, err := ports.ExtractPorts(pages)
-		if err == nil && len(l) != 1 {
-			return fmt.Errorf("filter by name found %d ports, want 1", len(l))
-		}
-		return err
+		},
+		byName: func(i int) (int, error) {
+			pages, err := ports.List(r.network, ports.ListOpts{Name: fmt.Sprintf("bench-port-%d", i)}).AllPages(ctx)
+			if err != nil {
+				return 0, err
+			}
+			l, err := ports.ExtractPorts(pages)
+			return len(l), err
+		},
 	})
 }
 
@@ -373,36 +389,27 @@ func (r *runner) loadBalancers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]string, r.opts.N)
-	err = r.parallel(ctx, "loadbalancer create", r.opts.N, func(i int) error {
-		lb, err := loadbalancers.Create(ctx, r.lb, loadbalancers.CreateOpts{Name: fmt.Sprintf("bench-lb-%d", i), VipSubnetID: subnetID}).Extract()
-		if err == nil {
-			ids[i] = lb.ID
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if err := r.settle(ctx); err != nil {
-		return err
-	}
-	if err := r.sample("loadbalancer get", func() error {
-		_, err := loadbalancers.Get(ctx, r.lb, ids[rand.IntN(len(ids))]).Extract()
-		return err
-	}); err != nil {
-		return err
-	}
-	return r.sample("loadbalancer list ?name=", func() error {
-		pages, err := loadbalancers.List(r.lb, loadbalancers.ListOpts{Name: fmt.Sprintf("bench-lb-%d", rand.IntN(r.opts.N))}).AllPages(ctx)
-		if err != nil {
+	return r.measure(ctx, resourceKind{
+		name: "loadbalancer",
+		create: func(i int) (string, error) {
+			lb, err := loadbalancers.Create(ctx, r.lb, loadbalancers.CreateOpts{Name: fmt.Sprintf("bench-lb-%d", i), VipSubnetID: subnetID}).Extract()
+			if err != nil {
+				return "", err
+			}
+			return lb.ID, nil
+		},
+		get: func(id string) error {
+			_, err := loadbalancers.Get(ctx, r.lb, id).Extract()
 			return err
-		}
-		l, err := loadbalancers.ExtractLoadBalancers(pages)
-		if err == nil && len(l) != 1 {
-			return fmt.Errorf("filter by name found %d load balancers, want 1", len(l))
-		}
-		return err
+		},
+		byName: func(i int) (int, error) {
+			pages, err := loadbalancers.List(r.lb, loadbalancers.ListOpts{Name: fmt.Sprintf("bench-lb-%d", i)}).AllPages(ctx)
+			if err != nil {
+				return 0, err
+			}
+			l, err := loadbalancers.ExtractLoadBalancers(pages)
+			return len(l), err
+		},
 	})
 }
 
