@@ -35,7 +35,7 @@ test: fmt-check vet ## Everything CI runs before e2e: gofmt, go vet, unit, envte
 	@hack/test-deps.sh
 	@assets=$$(hack/envtest.sh) || { echo "hack/envtest.sh could not build envtest's kube-apiserver and etcd (see above)"; exit 1; }; \
 	  echo "KUBEBUILDER_ASSETS=$$assets"; \
-	  KUBEBUILDER_ASSETS=$$assets KAAS_REQUIRE_OPENSTACK_CLI=1 $(MAKE) --no-print-directory unit
+	  KUBEBUILDER_ASSETS=$$assets KAAS_REQUIRE_OPENSTACK_CLI=1 KAAS_REQUIRE_HAPROXY=1 $(MAKE) --no-print-directory unit
 
 .PHONY: bench
 bench: ## fakecloud at scale: creates/s, p50/p99 of get and list-with-filter with 10,000 of each stored, restart time (BENCH_N=10000).
