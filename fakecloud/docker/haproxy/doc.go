@@ -15,10 +15,20 @@
 //     Options.BindAddress) on protocol_port: HTTP as mode http (X-Forwarded-For, -Port and
 //     -Proto as insert_headers asks), TCP and HTTPS (TLS passed through) as mode tcp,
 //     PROMETHEUS as HAProxy's prometheus-exporter on /metrics; connection_limit, the timeouts
-//     and allowed_cidrs become maxconn, timeout client, tcp-request inspect-delay and a
-//     `tcp-request connection reject unless` rule;
-//   - one backend per pool, named by its id, with one server per member named by the member
-//     id, and health checks when the pool has an enabled monitor.
+//     (in ms; zero keeps the defaults) and allowed_cidrs become maxconn, timeout client,
+//     tcp-request inspect-delay and a `tcp-request connection reject unless` rule;
+//   - one backend per pool, named by its id, whether or not a listener uses it, in mode http
+//     for HTTP pools (and PROXY pools behind an HTTP listener), else tcp; lb_algorithm becomes
+//     balance roundrobin, leastconn or source (SOURCE_IP_PORT too: HAProxy hashes the address
+//     only); SOURCE_IP persistence a stick table on the source, APP_COOKIE one on the cookie,
+//     HTTP_COOKIE an inserted cookie (both cookie kinds only in mode http); the timeouts to
+//     members come from the listeners using the pool;
+//   - one server per member, named by the member id, with weight, backup, send-proxy for
+//     PROXY pools and, when the pool has an enabled monitor, `check inter <delay>s fall
+//     <max_retries_down> rise <max_retries>` (monitor_address and monitor_port as addr and
+//     port). HTTP and HTTPS monitors add option httpchk and an http-check expect line (a list
+//     or range of codes as an rstatus regular expression), TLS-HELLO option ssl-hello-chk;
+//     TCP and PING monitors are TCP connect checks.
 //
 // Listeners HAProxy cannot serve (UDP, SCTP, and TERMINATED_HTTPS, whose certificates a Spec
 // does not carry) and UDP and SCTP pools are left out of the file; Skipped lists them with the

@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"os"
 	"testing"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/loadbalancer"
@@ -19,6 +20,9 @@ func FuzzParseStats(f *testing.F) {
 		"# pxname,svname,status,pxname\np,m,MAINT (via x/y),q\n",
 	} {
 		f.Add([]byte(s))
+	}
+	if real, err := os.ReadFile("testdata/show-stat-2.6.csv"); err == nil {
+		f.Add(real)
 	}
 	valid := map[string]bool{loadbalancer.OpOnline: true, loadbalancer.OpOffline: true, loadbalancer.OpError: true, loadbalancer.OpNoMonitor: true}
 	f.Fuzz(func(t *testing.T, data []byte) {

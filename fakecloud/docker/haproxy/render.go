@@ -12,9 +12,11 @@ import (
 // otherwise.
 const DefaultStatsSocket = "/run/haproxy/admin.sock"
 
-// DefaultMaxConn is the global connection limit unless Options.MaxConn says otherwise
-// (Octavia's amphora default).
-const DefaultMaxConn = 50000
+// DefaultMaxConn is the global connection limit unless Options.MaxConn says otherwise.
+// HAProxy needs about two file descriptors per connection and refuses to start when it
+// cannot raise its open-files limit that far, so this is well below Octavia's 50000: it fits
+// containers whose limit is 10,000 or more (this machine's docker gives 20,000).
+const DefaultMaxConn = 4096
 
 // Octavia's default timeouts in milliseconds, used in the defaults section.
 const (
@@ -28,7 +30,8 @@ type Options struct {
 	// opened `mode 600 level admin expose-fd listeners`, so a reload is seamless.
 	StatsSocket string
 	// MaxConn is the global connection limit, also each frontend's unless its listener has a
-	// connection_limit (0 means DefaultMaxConn).
+	// connection_limit (0 means DefaultMaxConn). HAProxy refuses to start unless the
+	// container's open-files limit exceeds about twice this.
 	MaxConn int
 	// BindAddress, when set, replaces the VIP address in every bind line, for a container that
 	// does not own the VIP (e.g. "0.0.0.0" behind a DNAT).

@@ -15,7 +15,7 @@ func TestRenderBase(t *testing.T) {
 	if l := line(t, g, "stats socket"); l != "stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners" {
 		t.Errorf("stats socket line: %q", l)
 	}
-	if l := line(t, g, "maxconn"); l != "maxconn 50000" {
+	if l := line(t, g, "maxconn"); l != "maxconn 4096" {
 		t.Errorf("global maxconn: %q", l)
 	}
 	f := section(cfg, "frontend l-http")

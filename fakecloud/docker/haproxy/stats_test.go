@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"maps"
+	"os"
 	"strings"
 	"testing"
 
@@ -79,5 +80,22 @@ func TestParseStatsErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestParseStatsRealOutput reads `show stat` as HAProxy 2.6 in kaas/haproxy printed it for a
+// config from Render: one member up, one unreachable, one disabled, one without monitor.
+func TestParseStatsRealOutput(t *testing.T) {
+	data, err := os.ReadFile("testdata/show-stat-2.6.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseStats(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"m-up": loadbalancer.OpOnline, "m-down": loadbalancer.OpError, "m-off": loadbalancer.OpOffline, "m-nocheck": loadbalancer.OpNoMonitor}
+	if !maps.Equal(got, want) {
+		t.Errorf("ParseStats:\n got %v\nwant %v", got, want)
 	}
 }
