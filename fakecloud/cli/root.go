@@ -25,7 +25,7 @@ Break it:       fakecloud fault add outage --service load-balancer
 Watch it:       fakecloud events --follow`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(newServeCommand(), newFaultCommand(), newEventsCommand(), newStateCommand(), newBenchCommand())
+	root.AddCommand(newServeCommand(), newFaultCommand(), newEventsCommand(), newStateCommand(), newBenchCommand(), newDownCommand())
 	return root
 }
 

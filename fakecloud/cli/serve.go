@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloud"
+	"github.com/kaas-sandbox/sandbox/fakecloud/docker"
 )
 
 func newServeCommand() *cobra.Command {
@@ -22,6 +24,7 @@ func newServeCommand() *cobra.Command {
 		listen, data, backend, cloudsYAML, publicURL, logLevel, seedPath string
 		timeScale                                                        float64
 		cfg                                                              cloud.Config
+		dcfg                                                             docker.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -49,8 +52,15 @@ nodes. --seed FILE changes that on the first start of a --data directory, e.g.:
 					return fmt.Errorf("--time-scale must be >= 0, got %g", timeScale)
 				}
 				cfg.Timing = cloud.MemoryTiming.Scaled(timeScale)
+			case "docker":
+				dcfg.DataDir, dcfg.Log = filepath.Join(data, "docker"), log
+				b, err := docker.New(cmd.Context(), dcfg)
+				if err != nil {
+					return err
+				}
+				cfg.Backends = cloud.Backends{Compute: b, Network: b, LoadBalancer: b, World: b, Reserved: docker.ReservedBlock}
 			default:
-				return fmt.Errorf("--backend %q: only \"memory\" is available in this build (the docker backend is being built)", backend)
+				return fmt.Errorf("--backend %q: choose memory (timers only) or docker (containers and networks on this machine)", backend)
 			}
 			if seedPath != "" {
 				if err := applySeedFile(seedPath, &cfg.Seed); err != nil {
@@ -64,7 +74,9 @@ nodes. --seed FILE changes that on the first start of a --data directory, e.g.:
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8780", "address to serve every service on")
 	f.StringVar(&data, "data", "./fakecloud-data", "directory holding the durable state")
-	f.StringVar(&backend, "backend", "memory", "what makes resources real: memory (timers only)")
+	f.StringVar(&backend, "backend", "memory", "what makes resources real: memory (timers only) or docker (servers, routers and load balancers as containers, networks as docker networks)")
+	f.StringVar(&dcfg.Instance, "instance", "fakecloud", "docker backend: name of this fakecloud in container names and labels (two on one machine need two names)")
+	f.StringVar(&dcfg.PublicNetwork, "public-network", "public", "docker backend: docker network standing for the external network (the sandbox's Internet)")
 	f.StringVar(&cloudsYAML, "clouds-yaml", "./clouds.yaml", "where to write clouds.yaml for the seeded users")
 	f.StringVar(&publicURL, "public-url", "", "base URL put into the service catalog (default: the address each client used)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

@@ -107,6 +107,9 @@ func (c *Cloud) Handler() http.Handler { return c.mux }
 
 // Start runs the task engine and housekeeping until ctx ends.
 func (c *Cloud) Start(ctx context.Context) {
+	if w := c.cfg.Backends.World; w != nil {
+		c.reconcileWorld(ctx, w)
+	}
 	c.Tasks.Start(ctx)
 	c.startServices(ctx)
 	go func() {

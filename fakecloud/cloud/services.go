@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/baremetal"
@@ -20,6 +21,12 @@ type Backends struct {
 	Network      network.Backend
 	LoadBalancer loadbalancer.Backend
 	BareMetal    baremetal.Backend
+	// World, when set, is the backend's inventory of real objects, brought back in line
+	// with the store when fakecloud starts.
+	World services.World
+	// Reserved is the block of each subnet the backend keeps for itself (see
+	// network.Config.Reserved); nil: none.
+	Reserved func(netip.Prefix) (netip.Prefix, bool)
 }
 
 func (b Backends) withDefaults() Backends {
@@ -53,7 +60,7 @@ func (c *Cloud) buildServices(env services.Env) error {
 	b := c.cfg.Backends.withDefaults()
 	var err error
 	s := &c.svc
-	if s.network, err = network.New(env, network.Config{}, b.Network); err != nil {
+	if s.network, err = network.New(env, network.Config{Reserved: b.Reserved}, b.Network); err != nil {
 		return fmt.Errorf("building the network service: %w", err)
 	}
 	if s.image, err = image.New(env, image.Options{DataDir: filepath.Join(c.cfg.DataDir, "images")}); err != nil {

@@ -91,6 +91,9 @@ type PortSecuritySpec struct {
 	Enabled             bool
 	Rules               []SecurityGroupRule
 	AllowedAddressPairs []AddressPair
+	// RemoteGroupIPs holds, for each remote_group_id of Rules, the fixed IPs of the ports in
+	// that group (bound to a device) when the spec was made.
+	RemoteGroupIPs map[string][]string
 }
 
 // MemoryBackend is the backend of the memory cloud: it makes nothing real.

@@ -382,6 +382,28 @@ type cidrInfo struct {
 	prefix    netip.Prefix
 	firstHost netip.Addr
 	lastHost  netip.Addr
+	// reserved is the block the backend keeps for itself (invalid: none).
+	reserved netip.Prefix
+}
+
+// subnetCIDR is parseCIDR with the backend's reserved block of the subnet.
+func (s *Service) subnetCIDR(str string, version int) (cidrInfo, error) {
+	info, err := parseCIDR(str, version)
+	if err == nil {
+		info.reserved = s.reservedBlock(info.prefix)
+	}
+	return info, err
+}
+
+// reservedBlock is the block of p the backend keeps for itself, if any.
+func (s *Service) reservedBlock(p netip.Prefix) netip.Prefix {
+	if s.cfg.Reserved == nil {
+		return netip.Prefix{}
+	}
+	if block, ok := s.cfg.Reserved(p); ok {
+		return block
+	}
+	return netip.Prefix{}
 }
 
 // parseCIDR checks that s is a network address with its prefix length (10.0.0.0/24, not

@@ -532,6 +532,9 @@ func (s *Service) assignIPs(tx *store.Tx, n Network, port *Port, reqs []fixedIPR
 		if !pfx.Contains(a) || a == pfx.Addr() || (sn.IPVersion == 4 && a == lastAddr(pfx)) {
 			return nil, httpapi.BadRequest("IP address %s is not a valid IP for the specified subnet.", a)
 		}
+		if r := s.reservedBlock(pfx); r.IsValid() && r.Contains(a) && !isRouterOwner(port.DeviceOwner) {
+			return nil, httpapi.BadRequest("IP address %s is not a valid IP for the specified subnet: %s is kept by this cloud for its routers and load balancers.", a, r)
+		}
 		key := sn.ID + "|" + a.String()
 		if seen[key] {
 			return nil, httpapi.BadRequest("Duplicate IP address %s in fixed_ips.", a)

@@ -38,7 +38,7 @@ func (s *Service) Seed(cfg SeedConfig) error {
 	if s.networks.Count(func(_ string, n *Network) bool { return n.Name == cfg.PublicName && n.External }) > 0 {
 		return nil
 	}
-	info, err := parseCIDR(cfg.PublicCIDR, 0)
+	info, err := s.subnetCIDR(cfg.PublicCIDR, 0)
 	if err != nil {
 		return fmt.Errorf("seeding the public network: %w", err)
 	}

@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sort"
 	"strconv"
@@ -24,6 +25,9 @@ type Config struct {
 	// subnet, port, router, floatingip, security_group, security_group_rule); missing keys
 	// take Neutron's defaults. -1 is unlimited.
 	Quotas map[string]int
+	// Reserved returns the block of addresses of a subnet that the backend keeps for itself:
+	// left out of default allocation pools, refused in user pools and fixed IPs. Nil: none.
+	Reserved func(netip.Prefix) (netip.Prefix, bool)
 }
 
 // defaultQuotas are Neutron's default per-project quotas.

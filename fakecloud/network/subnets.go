@@ -143,7 +143,7 @@ func (s *Service) createSubnet(w http.ResponseWriter, r *http.Request) error {
 			return httpapi.BadRequest("Invalid input for ip_version. Reason: %d is not in [4, 6].", version)
 		}
 	}
-	info, err := parseCIDR(*b.CIDR, version)
+	info, err := s.subnetCIDR(*b.CIDR, version)
 	if err != nil {
 		return err
 	}
@@ -299,6 +299,9 @@ func applySubnet(sn *Subnet, b *subnetFields, info cidrInfo, create bool) error 
 // defaultPools is the host range of the cidr without the gateway.
 func defaultPools(info cidrInfo, gateway string) []AllocationPool {
 	first, last := info.firstHost, info.lastHost
+	if info.reserved.IsValid() && last.Compare(info.reserved.Addr()) >= 0 {
+		last = info.reserved.Addr().Prev()
+	}
 	gw, err := netip.ParseAddr(gateway)
 	if err != nil || gw.Compare(first) < 0 || gw.Compare(last) > 0 {
 		return []AllocationPool{{Start: first.String(), End: last.String()}}
@@ -329,6 +332,9 @@ func checkPools(in []AllocationPool, info cidrInfo) ([]AllocationPool, error) {
 		}
 		if a.Compare(info.firstHost) < 0 || b.Compare(info.lastHost) > 0 {
 			return nil, httpapi.BadRequest("The allocation pool %s-%s spans beyond the subnet cidr %s.", p.Start, p.End, info.prefix)
+		}
+		if r := info.reserved; r.IsValid() && b.Compare(r.Addr()) >= 0 && a.Compare(lastAddr(r)) <= 0 {
+			return nil, httpapi.BadRequest("The allocation pool %s-%s overlaps %s, which this cloud keeps for its routers and load balancers.", p.Start, p.End, r)
 		}
 		rs = append(rs, rng{a, b})
 	}
@@ -372,7 +378,7 @@ func (s *Service) updateSubnet(w http.ResponseWriter, r *http.Request) error {
 		if !p.Sees(cur.Project) {
 			return httpapi.Forbidden("update_subnet is disallowed by policy")
 		}
-		info, err := parseCIDR(cur.CIDR, cur.IPVersion)
+		info, err := s.subnetCIDR(cur.CIDR, cur.IPVersion)
 		if err != nil {
 			return err
 		}

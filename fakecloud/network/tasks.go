@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
@@ -119,16 +120,79 @@ func (s *Service) syncPort(ctx context.Context, id string) error {
 	if !ok || p.DeviceID == "" {
 		return nil
 	}
+	if err := s.backend.SetPortSecurity(ctx, s.portSecuritySpec(&p)); err != nil {
+		return err
+	}
+	// Ports whose rules name one of p's groups as remote group now admit (or no longer
+	// admit) p's addresses.
+	for _, peer := range s.remoteGroupPeers(&p) {
+		if err := s.backend.SetPortSecurity(ctx, s.portSecuritySpec(&peer)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// portSecuritySpec is the filtering of port p with its rules' remote groups resolved.
+func (s *Service) portSecuritySpec(p *Port) PortSecuritySpec {
 	spec := PortSecuritySpec{PortID: p.ID, NetworkID: p.NetworkID, DeviceID: p.DeviceID, MAC: p.MACAddress, FixedIPs: p.FixedIPs,
 		Enabled: p.PortSecurity, AllowedAddressPairs: p.AllowedAddressPairs}
-	if p.PortSecurity {
-		groups := map[string]bool{}
-		for _, g := range p.SecurityGroups {
-			groups[g] = true
-		}
-		spec.Rules = s.sgRules.List(func(_ string, r *SecurityGroupRule) bool { return groups[r.SecurityGroupID] })
+	if !p.PortSecurity {
+		return spec
 	}
-	return s.backend.SetPortSecurity(ctx, spec)
+	groups := map[string]bool{}
+	for _, g := range p.SecurityGroups {
+		groups[g] = true
+	}
+	spec.Rules = s.sgRules.List(func(_ string, r *SecurityGroupRule) bool { return groups[r.SecurityGroupID] })
+	for _, r := range spec.Rules {
+		if r.RemoteGroupID == "" || spec.RemoteGroupIPs[r.RemoteGroupID] != nil {
+			continue
+		}
+		if spec.RemoteGroupIPs == nil {
+			spec.RemoteGroupIPs = map[string][]string{}
+		}
+		ips := []string{}
+		for _, m := range s.ports.List(func(_ string, q *Port) bool {
+			return q.DeviceID != "" && slices.Contains(q.SecurityGroups, r.RemoteGroupID)
+		}) {
+			for _, ip := range m.FixedIPs {
+				ips = append(ips, ip.IPAddress)
+			}
+		}
+		slices.Sort(ips)
+		spec.RemoteGroupIPs[r.RemoteGroupID] = ips
+	}
+	return spec
+}
+
+// remoteGroupPeers are the other bound ports with a rule whose remote group is one of p's.
+func (s *Service) remoteGroupPeers(p *Port) []Port {
+	if len(p.SecurityGroups) == 0 {
+		return nil
+	}
+	mine := map[string]bool{}
+	for _, g := range p.SecurityGroups {
+		mine[g] = true
+	}
+	admitting := map[string]bool{} // groups with a rule naming one of mine as remote group
+	for _, r := range s.sgRules.List(func(_ string, r *SecurityGroupRule) bool { return mine[r.RemoteGroupID] }) {
+		admitting[r.SecurityGroupID] = true
+	}
+	if len(admitting) == 0 {
+		return nil
+	}
+	return s.ports.List(func(_ string, q *Port) bool {
+		if q.ID == p.ID || !boundToDevice(q) || !q.PortSecurity {
+			return false
+		}
+		for _, g := range q.SecurityGroups {
+			if admitting[g] {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func (s *Service) syncSecurityGroup(ctx context.Context, id string) error {

@@ -1,0 +1,178 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kaas-sandbox/sandbox/fakecloud/docker/dockercli"
+	"github.com/kaas-sandbox/sandbox/fakecloud/network"
+)
+
+// networkName is the docker network of a Neutron network (external ones share the public
+// network).
+func (b *Backend) networkName(id string) string { return b.name(TypeNetwork, id) }
+
+// EnsureNetwork creates the docker network of a Neutron network once it has an IPv4 subnet.
+// Private networks are internal bridges without a host address: reachable only through
+// routers, load balancers and floating IPs. Docker cannot hold two networks whose subnets
+// overlap: such a network is refused with a permanent error that says which one is in the way.
+func (b *Backend) EnsureNetwork(ctx context.Context, spec network.NetworkSpec) error {
+	name := b.networkName(spec.ID)
+	if spec.External {
+		name = b.cfg.PublicNetwork
+		if err := b.markExternal(spec.ID); err != nil {
+			return err
+		}
+	}
+	defer b.lock(name)()
+	want := b.ipamArgs(spec)
+	cur, err := b.docker.InspectNetwork(ctx, name)
+	switch {
+	case dockercli.IsNotFound(err):
+	case err != nil:
+		return fmt.Errorf("inspecting docker network %s: %w", name, err)
+	case sameSubnets(cur, spec):
+		return nil
+	case spec.External:
+		// The public network may predate this fakecloud (another instance, or the sandbox).
+		return permanent("docker network %s exists with subnets %s, not those of external network %s; remove it (fakecloud down) or choose --external-cidr to match",
+			name, subnetsOf(cur), spec.ID)
+	case len(cur.Containers) > 0:
+		return permanent("the subnets of network %s changed while containers use its docker network %s: the docker backend cannot renumber a live network",
+			spec.ID, name)
+	default:
+		if err := b.docker.Remove(ctx, "network", name); err != nil {
+			return fmt.Errorf("recreating docker network %s: %w", name, err)
+		}
+	}
+	if len(want) == 0 {
+		return nil // no IPv4 subnet yet: nothing to wire
+	}
+	args := []string{"network", "create", "--driver", "bridge"}
+	args = append(args, b.labels(TypeNetwork, spec.ID, spec.Project, spec.Name)...)
+	if spec.MTU > 0 {
+		args = append(args, "-o", "com.docker.network.driver.mtu="+strconv.Itoa(spec.MTU))
+	}
+	// No masquerading anywhere: docker's MASQUERADE rule for a bridge's subnet also catches
+	// bridged traffic (br_netfilter), which would rewrite the source of DNATed packets. The
+	// public network is the sandbox's Internet, not a way out to the host's uplink.
+	args = append(args, "-o", "com.docker.network.bridge.enable_ip_masquerade=false")
+	if !spec.External {
+		// Not --internal: docker filters an internal bridge by source address, which would drop
+		// the DNATed traffic of floating IPs and load balancers. Without an address on the
+		// host side the host has no route into the network, and docker's isolation rules drop
+		// routed traffic between bridges.
+		args = append(args, "-o", "com.docker.network.bridge.inhibit_ipv4=true")
+	}
+	args = append(args, want...)
+	if _, err := b.docker.Run(ctx, append(args, name)...); err != nil {
+		if strings.Contains(err.Error(), "overlaps") {
+			return permanent("network %s cannot be wired: docker already has a network whose subnet overlaps %s (docker networks, unlike Neutron's, share one address space); choose another CIDR: %w",
+				spec.ID, strings.Join(ipv4CIDRs(spec), ","), err)
+		}
+		return fmt.Errorf("creating docker network for network %s: %w", spec.ID, err)
+	}
+	b.log.Info("docker network created", "network", spec.ID, "docker", name)
+	return nil
+}
+
+// DeleteNetwork removes the docker network of a Neutron network. The public network stays:
+// Down removes it.
+func (b *Backend) DeleteNetwork(ctx context.Context, id string) error {
+	name := b.networkName(id)
+	defer b.lock(name)()
+	if err := b.docker.Remove(ctx, "network", name); err != nil {
+		if strings.Contains(err.Error(), "active endpoints") {
+			return fmt.Errorf("docker network %s still has containers (they are being deleted): %w", name, err)
+		}
+		return fmt.Errorf("removing docker network %s: %w", name, err)
+	}
+	return os.RemoveAll(filepath.Join(b.cfg.DataDir, TypeNetwork, id))
+}
+
+// ipamArgs are the --subnet/--gateway/--ip-range arguments of a network's IPv4 subnets: the
+// gateway is the subnet's (held by the router, not the host) or, without one, the top of the
+// reserved block; docker picks addresses by itself only inside the reserved block.
+func (b *Backend) ipamArgs(spec network.NetworkSpec) []string {
+	var args []string
+	for _, sn := range spec.Subnets {
+		p, err := netip.ParsePrefix(sn.CIDR)
+		if err != nil || !p.Addr().Is4() {
+			continue
+		}
+		args = append(args, "--subnet", p.String())
+		block, ok := ReservedBlock(p)
+		gw := sn.GatewayIP
+		if gw == "" && ok {
+			gw = topHost(block).String()
+		}
+		if gw != "" {
+			args = append(args, "--gateway", gw)
+		}
+		if ok {
+			args = append(args, "--ip-range", block.String())
+		}
+	}
+	return args
+}
+
+func ipv4CIDRs(spec network.NetworkSpec) []string {
+	var out []string
+	for _, sn := range spec.Subnets {
+		if p, err := netip.ParsePrefix(sn.CIDR); err == nil && p.Addr().Is4() {
+			out = append(out, p.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func subnetsOf(n dockercli.Network) []string {
+	var out []string
+	for _, c := range n.IPAM.Config {
+		out = append(out, c.Subnet)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sameSubnets(n dockercli.Network, spec network.NetworkSpec) bool {
+	return slices.Equal(subnetsOf(n), ipv4CIDRs(spec))
+}
+
+// dockerNetworkFor returns the docker network of a Neutron network id, which must exist.
+func (b *Backend) dockerNetworkFor(ctx context.Context, networkID string) (dockercli.Network, error) {
+	n, err := b.docker.InspectNetwork(ctx, b.networkName(networkID))
+	if err == nil {
+		return n, nil
+	}
+	if !dockercli.IsNotFound(err) {
+		return n, err
+	}
+	// An external network's docker network is the public one.
+	if b.isExternal(networkID) {
+		return b.docker.InspectNetwork(ctx, b.cfg.PublicNetwork)
+	}
+	return n, fmt.Errorf("network %s is not wired in docker yet (its subnet is being created)", networkID)
+}
+
+// markExternal records that Neutron network id is external, so its ports go on the public
+// docker network.
+func (b *Backend) markExternal(id string) error {
+	d, err := b.dir(TypeNetwork, id)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(d, "external"), nil, 0o644)
+}
+
+func (b *Backend) isExternal(id string) bool {
+	_, err := os.Stat(filepath.Join(b.cfg.DataDir, TypeNetwork, id, "external"))
+	return err == nil
+}
