@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kaas-sandbox/sandbox/fakecloud/loadbalancer"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
@@ -13,7 +14,7 @@ var storeKinds = map[string][2]string{
 	"server":       {"compute", "server"},
 	"network":      {"network", "network"},
 	"router":       {"network", "router"},
-	"loadbalancer": {"loadbalancer", "loadbalancer"},
+	"loadbalancer": {loadbalancer.ServiceName, "loadbalancer"},
 	"baremetal":    {"baremetal", "node"},
 }
 

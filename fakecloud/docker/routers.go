@@ -88,7 +88,7 @@ func (b *Backend) SetFloatingIP(ctx context.Context, spec network.FloatingIPSpec
 	if spec.RouterID == "" {
 		return permanent("floating IP %s has no router: its internal network is not connected to the external one", spec.FloatingIP)
 	}
-	if err := b.UnsetFloatingIP(ctx, spec.ID); err != nil { // it may move between routers
+	if err := b.dropFIPExcept(ctx, spec.ID, spec.RouterID); err != nil { // it may have moved between routers
 		return err
 	}
 	name := b.name(TypeRouter, spec.RouterID)
@@ -106,9 +106,17 @@ func (b *Backend) SetFloatingIP(ctx context.Context, spec network.FloatingIPSpec
 
 // UnsetFloatingIP removes a floating IP from whichever router holds it.
 func (b *Backend) UnsetFloatingIP(ctx context.Context, id string) error {
+	return b.dropFIPExcept(ctx, id, "")
+}
+
+// dropFIPExcept removes a floating IP from every router but keep.
+func (b *Backend) dropFIPExcept(ctx context.Context, id, keep string) error {
 	files, _ := filepath.Glob(filepath.Join(b.cfg.DataDir, TypeRouter, "*", "state.json"))
 	for _, f := range files {
 		rid := filepath.Base(filepath.Dir(f))
+		if rid == keep {
+			continue
+		}
 		if err := b.dropFIP(ctx, rid, id); err != nil {
 			return err
 		}
@@ -302,35 +310,48 @@ func routerScript(st routerState, legs []routerLeg, ifaces map[string]string, pu
 	for _, r := range st.Spec.Routes {
 		w("ip route replace %s via %s || true", r.Destination, r.NextHop)
 	}
-	w("for c in KAAS-PRE KAAS-POST; do nat -N $c 2>/dev/null || nat -F $c; done")
-	w("nat -C PREROUTING -j KAAS-PRE 2>/dev/null || nat -I PREROUTING 1 -j KAAS-PRE")
-	w("nat -C OUTPUT -j KAAS-PRE 2>/dev/null || nat -I OUTPUT 1 -j KAAS-PRE")
-	w("nat -C POSTROUTING -j KAAS-POST 2>/dev/null || nat -I POSTROUTING 1 -j KAAS-POST")
-	// Floating IPs: the address on the public leg, DNAT in, SNAT out.
-	var fips []string
+	// The NAT chains are replaced in one iptables-restore transaction: no packet sees them
+	// half-written.
+	var rules []string
 	ids := make([]string, 0, len(st.FIPs))
 	for id := range st.FIPs {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	var fips []string
 	if pubIf != "" {
 		for _, id := range ids {
 			f := st.FIPs[id]
 			fips = append(fips, f.FloatingIP+"/32")
 			w("ip addr replace %s/32 dev %s", f.FloatingIP, pubIf)
-			w("nat -A KAAS-PRE -d %s -j DNAT --to-destination %s", f.FloatingIP, f.FixedIP)
-			w("nat -A KAAS-POST -s %s -o %s -j SNAT --to-source %s", f.FixedIP, pubIf, f.FloatingIP)
+			rules = append(rules,
+				fmt.Sprintf("-A KAAS-PRE -d %s/32 -j DNAT --to-destination %s", f.FloatingIP, f.FixedIP),
+				fmt.Sprintf("-A KAAS-POST -s %s/32 -o %s -j SNAT --to-source %s", f.FixedIP, pubIf, f.FloatingIP))
 		}
-		// Floating IPs that went away.
-		w("for a in $(ip -o -4 addr show dev %s | awk '$4 ~ /\\/32$/ {print $4}'); do case \" %s \" in *\" $a \"*) ;; *) ip addr del $a dev %s ;; esac; done",
-			pubIf, strings.Join(fips, " "), pubIf)
 		if gw != nil && gw.EnableSNAT {
 			for _, i := range st.Spec.Interfaces {
 				if p, err := netip.ParsePrefix(i.CIDR); err == nil && p.Addr().Is4() {
-					w("nat -A KAAS-POST -s %s -o %s -j SNAT --to-source %s", p, pubIf, gw.IPAddress)
+					rules = append(rules, fmt.Sprintf("-A KAAS-POST -s %s -o %s -j SNAT --to-source %s", p.Masked(), pubIf, gw.IPAddress))
 				}
 			}
 		}
 	}
+	w("iptables-restore -w 5 --noflush <<'RULES'\n*nat\n:KAAS-PRE - [0:0]\n:KAAS-POST - [0:0]\n%sCOMMIT\nRULES", joinLines(rules))
+	w("nat -C PREROUTING -j KAAS-PRE 2>/dev/null || nat -I PREROUTING 1 -j KAAS-PRE")
+	w("nat -C OUTPUT -j KAAS-PRE 2>/dev/null || nat -I OUTPUT 1 -j KAAS-PRE")
+	w("nat -C POSTROUTING -j KAAS-POST 2>/dev/null || nat -I POSTROUTING 1 -j KAAS-POST")
+	if pubIf != "" {
+		// Floating IPs that went away.
+		w("for a in $(ip -o -4 addr show dev %s | awk '$4 ~ /\\/32$/ {print $4}'); do case \" %s \" in *\" $a \"*) ;; *) ip addr del $a dev %s ;; esac; done",
+			pubIf, strings.Join(fips, " "), pubIf)
+	}
 	return sb.String()
+}
+
+// joinLines ends every line with a newline.
+func joinLines(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\n"
 }

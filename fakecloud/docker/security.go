@@ -106,16 +106,9 @@ func interfacesByIP(out string) map[string]string {
 // securityScript is the shell script that replaces the instance's security chains with those
 // of specs. ifaces maps the instance's addresses to its interfaces.
 func securityScript(specs []network.PortSecuritySpec, ifaces map[string]string) string {
-	var sb strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&sb, format+"\n", args...) }
-	w("set -e")
-	w("ipt() { iptables -w 5 -t mangle \"$@\"; }")
-	// Chains are rebuilt from scratch: unhook, flush and delete the old ones first.
-	w("ipt -D PREROUTING -j %s 2>/dev/null || true", sgChain)
-	w("for c in $(iptables -w 5 -t mangle -S | awk '/^-N %s/ {print $2}'); do ipt -F $c; done", sgChain)
-	w("for c in $(iptables -w 5 -t mangle -S | awk '/^-N %s/ {print $2}'); do ipt -X $c; done", sgChain)
-	w("ipt -N %s", sgChain)
-	w("ipt -A %s -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN", sgChain)
+	// One iptables-restore transaction replaces the chains: no packet sees them half-written.
+	chains := []string{sgChain}
+	rules := []string{fmt.Sprintf("-A %s -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN", sgChain)}
 	for i, s := range specs {
 		if !s.Enabled {
 			continue
@@ -131,16 +124,23 @@ func securityScript(specs []network.PortSecuritySpec, ifaces map[string]string) 
 			continue // the port's address is not on this instance
 		}
 		chain := fmt.Sprintf("%s-%d", sgChain, i)
-		w("ipt -N %s", chain)
-		w("ipt -A %s -i %s -j %s", sgChain, ifname, chain)
+		chains = append(chains, chain)
+		rules = append(rules, fmt.Sprintf("-A %s -i %s -j %s", sgChain, ifname, chain))
 		for _, r := range s.Rules {
 			for _, m := range ruleMatches(r, s.RemoteGroupIPs) {
-				w("ipt -A %s %s -j RETURN", chain, m)
+				rules = append(rules, fmt.Sprintf("-A %s %s -j RETURN", chain, m))
 			}
 		}
-		w("ipt -A %s -j DROP", chain)
+		rules = append(rules, fmt.Sprintf("-A %s -j DROP", chain))
 	}
-	w("ipt -I PREROUTING 1 -j %s", sgChain)
+	var sb strings.Builder
+	sb.WriteString("set -e\niptables-restore -w 5 --noflush <<'RULES'\n*mangle\n")
+	for _, c := range chains {
+		fmt.Fprintf(&sb, ":%s - [0:0]\n", c)
+	}
+	sb.WriteString(joinLines(rules))
+	sb.WriteString("COMMIT\nRULES\n")
+	fmt.Fprintf(&sb, "iptables -w 5 -t mangle -C PREROUTING -j %s 2>/dev/null || iptables -w 5 -t mangle -I PREROUTING 1 -j %s\n", sgChain, sgChain)
 	return sb.String()
 }
 

@@ -1,0 +1,365 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/monitors"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// fakecloudProcess is a `fakecloud serve --backend docker` run by the suite.
+type fakecloudProcess struct {
+	bin, data, instance, public, cidr, listen string
+	cmd                                       *exec.Cmd
+	log                                       *os.File
+}
+
+func (f *fakecloudProcess) cloudsYAML() string { return filepath.Join(f.data, "clouds.yaml") }
+
+func (f *fakecloudProcess) start() {
+	var err error
+	f.log, err = os.OpenFile(filepath.Join(f.data, "fakecloud.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	Expect(err).NotTo(HaveOccurred())
+	f.cmd = exec.Command(f.bin, "serve", "--backend", "docker", "--instance", f.instance, "--public-network", f.public,
+		"--external-cidr", f.cidr, "--data", filepath.Join(f.data, "state"), "--clouds-yaml", f.cloudsYAML(), "--listen", f.listen)
+	f.cmd.Stdout, f.cmd.Stderr = f.log, f.log
+	Expect(f.cmd.Start()).To(Succeed())
+	Eventually(func() error {
+		resp, err := http.Get("http://" + f.listen + "/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+}
+
+// kill9 stops fakecloud the hard way.
+func (f *fakecloudProcess) kill9() {
+	_ = f.cmd.Process.Signal(syscall.SIGKILL)
+	_, _ = f.cmd.Process.Wait()
+	f.log.Close()
+}
+
+// dockerObjects lists the containers, networks and volumes labelled with the instance.
+func dockerObjects(ctx context.Context, instance string) []string {
+	var out []string
+	for _, args := range [][]string{{"ps", "-a"}, {"network", "ls"}, {"volume", "ls"}} {
+		a := append(args, "-q", "--filter", "label=kaas.fakecloud/instance="+instance)
+		b, err := exec.CommandContext(ctx, "docker", a...).CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(b))
+		for _, f := range strings.Fields(string(b)) {
+			out = append(out, args[0]+":"+f)
+		}
+	}
+	return out
+}
+
+// httpGet returns the body of a GET, or an error.
+func httpGet(url string) (string, error) {
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// userData writes a page with cloud-init and serves it on 8080 (allowed by the test's
+// security group) and 8081 (not allowed).
+const userData = `#cloud-config
+write_files:
+- path: /srv/www/index.html
+  content: hello from cloud-init
+runcmd:
+- [sh, -c, "cd /srv/www && nohup python3 -m http.server 8080 >/var/log/http-8080.log 2>&1 &"]
+- [sh, -c, "cd /srv/www && nohup python3 -m http.server 8081 >/var/log/http-8081.log 2>&1 &"]
+`
+
+var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"), func() {
+	var (
+		ctx                                     = context.Background()
+		fc                                      *fakecloudProcess
+		compute, netw, lbaas, img               *gophercloud.ServiceClient
+		netID, subnetID, routerID, sgID, srvID  string
+		publicNetID, publicSubnetID, lbID, fipID string
+		fixedIP, vip, floatingIP                string
+	)
+
+	clients := func() {
+		ao, eo, _, err := clouds.Parse(clouds.WithCloudName("fakecloud-demo"), clouds.WithLocations(fc.cloudsYAML()))
+		Expect(err).NotTo(HaveOccurred())
+		provider, err := openstack.AuthenticatedClient(ctx, ao)
+		Expect(err).NotTo(HaveOccurred())
+		compute, err = openstack.NewComputeV2(provider, eo)
+		Expect(err).NotTo(HaveOccurred())
+		netw, err = openstack.NewNetworkV2(provider, eo)
+		Expect(err).NotTo(HaveOccurred())
+		lbaas, err = openstack.NewLoadBalancerV2(provider, eo)
+		Expect(err).NotTo(HaveOccurred())
+		img, err = openstack.NewImageV2(provider, eo)
+		Expect(err).NotTo(HaveOccurred())
+	}
+
+	waitLB := func() {
+		Eventually(func() (string, error) {
+			lb, err := loadbalancers.Get(ctx, lbaas, lbID).Extract()
+			if err != nil {
+				return "", err
+			}
+			return lb.ProvisioningStatus, nil
+		}).WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).Should(Equal("ACTIVE"))
+	}
+
+	BeforeAll(func() {
+		data, err := os.MkdirTemp("", "fakecloud-e2e-")
+		Expect(err).NotTo(HaveOccurred())
+		suffix := fmt.Sprintf("%d", time.Now().UnixNano()%100000)
+		fc = &fakecloudProcess{bin: filepath.Join(data, "fakecloud"), data: data, instance: "e2e" + suffix,
+			public: "e2e" + suffix + "-public", cidr: "192.168.251.0/24", listen: "127.0.0.1:18791"}
+		By("building fakecloud")
+		build := exec.Command("go", "build", "-o", fc.bin, "./cmd/fakecloud")
+		build.Dir = repoRoot
+		out, err := build.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		fc.start()
+		clients()
+		DeferCleanup(func() {
+			if fc.cmd.ProcessState == nil {
+				fc.kill9()
+			}
+			if CurrentSpecReport().Failed() || os.Getenv("E2E_KEEP") != "" {
+				dst := filepath.Join(artifacts, "fakecloud-"+fc.instance)
+				_ = os.MkdirAll(dst, 0o755)
+				_ = exec.Command("cp", "-r", fc.data+"/.", dst).Run()
+				_ = exec.Command("sh", "-c", "docker ps -a --filter label=kaas.fakecloud/instance="+fc.instance+" > "+dst+"/docker-ps.txt").Run()
+			}
+			out, err := exec.Command(fc.bin, "down", "--instance", fc.instance, "--data", filepath.Join(fc.data, "state")).CombinedOutput()
+			GinkgoWriter.Printf("fakecloud down: %s %v\n", out, err)
+			_ = os.RemoveAll(fc.data)
+		})
+	})
+
+	It("wires a network, a router with a gateway and a security group", func() {
+		pub, err := networks.List(netw, networks.ListOpts{Name: "public"}).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		pubs, err := networks.ExtractNetworks(pub)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(pubs).To(HaveLen(1))
+		publicNetID, publicSubnetID = pubs[0].ID, pubs[0].Subnets[0]
+
+		n, err := networks.Create(ctx, netw, networks.CreateOpts{Name: "e2e-net"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		netID = n.ID
+		sn, err := subnets.Create(ctx, netw, subnets.CreateOpts{NetworkID: netID, CIDR: "10.78.1.0/24", IPVersion: gophercloud.IPv4, Name: "e2e-subnet"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		subnetID = sn.ID
+		Expect(sn.AllocationPools[0].End).To(Equal("10.78.1.247"), "the top /29 is kept for the backend")
+		r, err := routers.Create(ctx, netw, routers.CreateOpts{Name: "e2e-router", GatewayInfo: &routers.GatewayInfo{NetworkID: publicNetID}}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		routerID = r.ID
+		_, err = routers.AddInterface(ctx, netw, routerID, routers.AddInterfaceOpts{SubnetID: subnetID}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		g, err := groups.Create(ctx, netw, groups.CreateOpts{Name: "e2e-web"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		sgID = g.ID
+		_, err = rules.Create(ctx, netw, rules.CreateOpts{SecGroupID: sgID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
+			Protocol: rules.ProtocolTCP, PortRangeMin: 8080, PortRangeMax: 8080, RemoteIPPrefix: "0.0.0.0/0"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+
+		Eventually(func() []string { return dockerObjects(ctx, fc.instance) }).WithTimeout(time.Minute).
+			Should(HaveLen(3), "the public network, the private network and the router")
+	})
+
+	It("boots a server whose user-data runs with cloud-init", func() {
+		pages, err := images.List(img, images.ListOpts{Name: "kaas-node-" + newestPinned()}).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		ims, err := images.ExtractImages(pages)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ims).To(HaveLen(1))
+		fp, err := flavors.ListDetail(compute, nil).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		fs, err := flavors.ExtractFlavors(fp)
+		Expect(err).NotTo(HaveOccurred())
+		flavor := ""
+		for _, f := range fs {
+			if f.Name == "g1.small" {
+				flavor = f.ID
+			}
+		}
+		Expect(flavor).NotTo(BeEmpty())
+		start := time.Now()
+		s, err := servers.Create(ctx, compute, servers.CreateOpts{Name: "e2e-vm", ImageRef: ims[0].ID, FlavorRef: flavor,
+			Networks: []servers.Network{{UUID: netID}}, SecurityGroups: []string{"e2e-web"}, UserData: []byte(userData)}, nil).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		srvID = s.ID
+		Eventually(func() (string, error) {
+			s, err := servers.Get(ctx, compute, srvID).Extract()
+			if err != nil {
+				return "", err
+			}
+			if s.Status == "ERROR" {
+				return "", StopTrying(fmt.Sprintf("server in ERROR: %v", s.Fault))
+			}
+			return s.Status, nil
+		}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Equal("ACTIVE"))
+		GinkgoWriter.Printf("server ACTIVE after %s\n", time.Since(start).Round(time.Millisecond))
+		pp, err := ports.List(netw, ports.ListOpts{DeviceID: srvID}).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		ps, err := ports.ExtractPorts(pp)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ps).To(HaveLen(1))
+		fixedIP = ps[0].FixedIPs[0].IPAddress
+
+		container := fc.instance + "-server-" + srvID
+		out, err := exec.Command("docker", "inspect", "-f", "{{.Config.Hostname}} {{index .Config.Labels \"kaas.fakecloud/id\"}}", container).CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(strings.Fields(string(out))).To(Equal([]string{"e2e-vm", srvID}))
+		Eventually(func() string {
+			out, _ := exec.Command("docker", "exec", container, "cloud-init", "status").CombinedOutput()
+			return string(out)
+		}).WithTimeout(3*time.Minute).WithPolling(2*time.Second).Should(ContainSubstring("status: done"))
+		GinkgoWriter.Printf("cloud-init done after %s\n", time.Since(start).Round(time.Millisecond))
+		out, err = exec.Command("docker", "exec", container, "cloud-init", "query", "instance_id").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(strings.TrimSpace(string(out))).To(Equal(srvID))
+	})
+
+	It("serves the server through a load balancer with a public VIP and through a floating IP", func() {
+		lb, err := loadbalancers.Create(ctx, lbaas, loadbalancers.CreateOpts{Name: "e2e-lb", VipSubnetID: publicSubnetID}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		lbID, vip = lb.ID, lb.VipAddress
+		waitLB()
+		l, err := listeners.Create(ctx, lbaas, listeners.CreateOpts{LoadbalancerID: lbID, Protocol: listeners.ProtocolHTTP, ProtocolPort: 80, Name: "e2e-http"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		waitLB()
+		p, err := pools.Create(ctx, lbaas, pools.CreateOpts{ListenerID: l.ID, Protocol: pools.ProtocolHTTP, LBMethod: pools.LBMethodRoundRobin, Name: "e2e-pool"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		waitLB()
+		_, err = pools.CreateMember(ctx, lbaas, p.ID, pools.CreateMemberOpts{Address: fixedIP, ProtocolPort: 8080, SubnetID: subnetID}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		waitLB()
+		_, err = monitors.Create(ctx, lbaas, monitors.CreateOpts{PoolID: p.ID, Type: monitors.TypeHTTP, Delay: 2, Timeout: 1, MaxRetries: 2, URLPath: "/"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		waitLB()
+		Eventually(func() (string, error) { return httpGet("http://" + vip + "/") }).WithTimeout(time.Minute).
+			Should(ContainSubstring("hello from cloud-init"))
+		Eventually(func() (string, error) {
+			ms, err := pools.ListMembers(lbaas, p.ID, nil).AllPages(ctx)
+			if err != nil {
+				return "", err
+			}
+			all, err := pools.ExtractMembers(ms)
+			if err != nil || len(all) != 1 {
+				return "", err
+			}
+			return all[0].OperatingStatus, nil
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Equal("ONLINE"), "HAProxy's health check sees the member")
+
+		pp, err := ports.List(netw, ports.ListOpts{DeviceID: srvID}).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		ps, _ := ports.ExtractPorts(pp)
+		f, err := floatingips.Create(ctx, netw, floatingips.CreateOpts{FloatingNetworkID: publicNetID, PortID: ps[0].ID}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		fipID, floatingIP = f.ID, f.FloatingIP
+		Eventually(func() (string, error) { return httpGet("http://" + floatingIP + ":8080/") }).WithTimeout(time.Minute).
+			Should(ContainSubstring("hello from cloud-init"))
+		Consistently(func() error { _, err := httpGet("http://" + floatingIP + ":8081/"); return err }).
+			WithTimeout(5*time.Second).WithPolling(time.Second).Should(HaveOccurred(), "the security group does not admit 8081")
+	})
+
+	It("keeps the private network private", func() {
+		// Some hosts route unknown addresses to an upstream that answers anything (a
+		// transparent proxy): what must not happen is the server's own page answering.
+		body, err := httpGet("http://" + fixedIP + ":8080/")
+		Expect(err != nil || !strings.Contains(body, "hello from cloud-init")).To(BeTrue(),
+			"the host reached the server's private address: the host must have no route into a private network")
+		net := "kind"
+		if err := exec.Command("docker", "network", "inspect", "kind").Run(); err != nil {
+			net = fc.instance + "-kindlike"
+			out, err := exec.Command("docker", "network", "create", net).CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), string(out))
+			DeferCleanup(func() { _ = exec.Command("docker", "network", "rm", net).Run() })
+		}
+		out, _ := exec.Command("docker", "run", "--rm", "--network", net, "kaas/base:latest",
+			"curl", "-sS", "-m", "5", "http://"+fixedIP+":8080/").CombinedOutput()
+		Expect(string(out)).NotTo(ContainSubstring("hello from cloud-init"), "a container on the %s network reached the server's private address", net)
+		out, err = exec.Command("docker", "run", "--rm", "--network", fc.public, "kaas/base:latest",
+			"curl", "-sS", "-m", "5", "http://"+vip+"/").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), "from the public network, the VIP answers: %s", out)
+		Expect(string(out)).To(ContainSubstring("hello from cloud-init"))
+	})
+
+	It("survives kill -9 of fakecloud", func() {
+		fc.kill9()
+		Expect(httpGet("http://" + vip + "/")).To(ContainSubstring("hello"), "the data plane does not need fakecloud")
+		fc.start()
+		clients()
+		s, err := servers.Get(ctx, compute, srvID).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(s.Status).To(Equal("ACTIVE"))
+		Consistently(func() (string, error) { return httpGet("http://" + vip + "/") }).WithTimeout(5 * time.Second).
+			WithPolling(500 * time.Millisecond).Should(ContainSubstring("hello"))
+		Expect(httpGet("http://" + floatingIP + ":8080/")).To(ContainSubstring("hello"))
+	})
+
+	It("leaves nothing behind once everything is deleted through the API", func() {
+		Expect(floatingips.Delete(ctx, netw, fipID).ExtractErr()).To(Succeed())
+		Expect(loadbalancers.Delete(ctx, lbaas, lbID, loadbalancers.DeleteOpts{Cascade: true}).ExtractErr()).To(Succeed())
+		Expect(servers.Delete(ctx, compute, srvID).ExtractErr()).To(Succeed())
+		Eventually(func() bool {
+			_, err := servers.Get(ctx, compute, srvID).Extract()
+			return gophercloud.ResponseCodeIs(err, http.StatusNotFound)
+		}).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(BeTrue())
+		Eventually(func() bool {
+			_, err := loadbalancers.Get(ctx, lbaas, lbID).Extract()
+			return gophercloud.ResponseCodeIs(err, http.StatusNotFound)
+		}).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(BeTrue())
+		_, err := routers.RemoveInterface(ctx, netw, routerID, routers.RemoveInterfaceOpts{SubnetID: subnetID}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(routers.Delete(ctx, netw, routerID).ExtractErr()).To(Succeed())
+		Expect(groups.Delete(ctx, netw, sgID).ExtractErr()).To(Succeed())
+		Eventually(func() error { return networks.Delete(ctx, netw, netID).ExtractErr() }).WithTimeout(time.Minute).Should(Succeed())
+		Eventually(func() []string { return dockerObjects(ctx, fc.instance) }).WithTimeout(2*time.Minute).WithPolling(time.Second).
+			Should(HaveLen(1), "only the public network (the sandbox's Internet) remains; fakecloud down removes it")
+		out, err := exec.Command(fc.bin, "down", "--instance", fc.instance, "--data", filepath.Join(fc.data, "state")).CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(dockerObjects(ctx, fc.instance)).To(BeEmpty())
+	})
+})
+
+// newestPinned is the newest pinned Kubernetes version.
+func newestPinned() string {
+	vs, err := versionsUnderTest()
+	Expect(err).NotTo(HaveOccurred())
+	return vs[len(vs)-1].Version
+}
