@@ -107,12 +107,12 @@ runcmd:
 
 var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"), func() {
 	var (
-		ctx                                     = context.Background()
-		fc                                      *fakecloudProcess
-		compute, netw, lbaas, img               *gophercloud.ServiceClient
-		netID, subnetID, routerID, sgID, srvID  string
+		ctx                                      = context.Background()
+		fc                                       *fakecloudProcess
+		compute, netw, lbaas, img                *gophercloud.ServiceClient
+		netID, subnetID, routerID, sgID, srvID   string
 		publicNetID, publicSubnetID, lbID, fipID string
-		fixedIP, vip, floatingIP                string
+		fixedIP, vip, floatingIP                 string
 	)
 
 	clients := func() {
@@ -247,7 +247,7 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		Eventually(func() string {
 			out, _ := exec.Command("docker", "exec", container, "cloud-init", "status").CombinedOutput()
 			return string(out)
-		}).WithTimeout(3*time.Minute).WithPolling(2*time.Second).Should(ContainSubstring("status: done"))
+		}).WithTimeout(3 * time.Minute).WithPolling(2 * time.Second).Should(ContainSubstring("status: done"))
 		GinkgoWriter.Printf("cloud-init done after %s\n", time.Since(start).Round(time.Millisecond))
 		out, err = exec.Command("docker", "exec", container, "cloud-init", "query", "instance_id").CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), string(out))
@@ -321,7 +321,7 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 
 	It("survives kill -9 of fakecloud", func() {
 		fc.kill9()
-		Expect(httpGet("http://" + vip + "/")).To(ContainSubstring("hello"), "the data plane does not need fakecloud")
+		Expect(httpGet("http://"+vip+"/")).To(ContainSubstring("hello"), "the data plane does not need fakecloud")
 		fc.start()
 		clients()
 		s, err := servers.Get(ctx, compute, srvID).Extract()
