@@ -144,6 +144,15 @@ func securityScript(specs []network.PortSecuritySpec, ifaces map[string]string) 
 	return sb.String()
 }
 
+// protocolAliases spell the protocols Neutron accepts the way ruleMatches matches them: the
+// numbers of those with ports or ICMP types by name (so that the ports are matched), the
+// other names by number (iptables looks names up in /etc/protocols, which images may lack).
+var protocolAliases = map[string]string{
+	"6": "tcp", "17": "udp", "132": "sctp", "1": "icmp",
+	"ah": "51", "dccp": "33", "egp": "8", "esp": "50", "gre": "47", "igmp": "2", "ipip": "4",
+	"ipv6-encap": "41", "ospf": "89", "pgm": "113", "rsvp": "46", "udplite": "136", "vrrp": "112",
+}
+
 // ruleMatches are the iptables matches of one ingress IPv4 rule (several when its remote
 // group has several members; none when it matches nothing here).
 func ruleMatches(r network.SecurityGroupRule, groups map[string][]string) []string {
@@ -151,16 +160,20 @@ func ruleMatches(r network.SecurityGroupRule, groups map[string][]string) []stri
 		return nil
 	}
 	var m []string
-	switch p := strings.ToLower(r.Protocol); p {
+	proto := strings.ToLower(r.Protocol)
+	if alias, ok := protocolAliases[proto]; ok {
+		proto = alias
+	}
+	switch proto {
 	case "", "any":
 	case "tcp", "udp", "sctp":
-		m = append(m, "-p", p)
+		m = append(m, "-p", proto)
 		if r.PortRangeMin != nil {
 			hi := *r.PortRangeMin
 			if r.PortRangeMax != nil {
 				hi = *r.PortRangeMax
 			}
-			m = append(m, "-m", p, "--dport", fmt.Sprintf("%d:%d", *r.PortRangeMin, hi))
+			m = append(m, "-m", proto, "--dport", fmt.Sprintf("%d:%d", *r.PortRangeMin, hi))
 		}
 	case "icmp":
 		m = append(m, "-p", "icmp")
@@ -172,8 +185,11 @@ func ruleMatches(r network.SecurityGroupRule, groups map[string][]string) []stri
 			m = append(m, "--icmp-type", t)
 		}
 	default:
-		if n, err := strconv.Atoi(p); err == nil && n >= 0 && n <= 255 {
-			m = append(m, "-p", p)
+		if r.PortRangeMin != nil || r.PortRangeMax != nil {
+			return nil // ports of a protocol not matched here (dccp, udplite): not every port open
+		}
+		if n, err := strconv.Atoi(proto); err == nil && n >= 0 && n <= 255 {
+			m = append(m, "-p", proto)
 		} else {
 			return nil // a protocol iptables does not know here (icmpv6 on IPv4...)
 		}
