@@ -49,7 +49,7 @@ func (f *fakecloudProcess) start() {
 	f.log, err = os.OpenFile(filepath.Join(f.data, "fakecloud.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	Expect(err).NotTo(HaveOccurred())
 	f.cmd = exec.Command(f.bin, "serve", "--backend", "docker", "--instance", f.instance, "--public-network", f.public,
-		"--external-cidr", f.cidr, "--data", filepath.Join(f.data, "state"), "--clouds-yaml", f.cloudsYAML(), "--listen", f.listen)
+		"--external-cidr", f.cidr, "--baremetal-hosts", "1", "--data", filepath.Join(f.data, "state"), "--clouds-yaml", f.cloudsYAML(), "--listen", f.listen)
 	f.cmd.Stdout, f.cmd.Stderr = f.log, f.log
 	Expect(f.cmd.Start()).To(Succeed())
 	Eventually(func() error {
@@ -140,6 +140,41 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		}).WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).Should(Equal("ACTIVE"))
 	}
 
+	// createServer boots a server of flavor on the test's network with userData and waits for
+	// it to be ACTIVE.
+	createServer := func(name, flavorName string) string {
+		pages, err := images.List(img, images.ListOpts{Name: "kaas-node-" + newestPinned()}).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		ims, err := images.ExtractImages(pages)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ims).To(HaveLen(1))
+		fp, err := flavors.ListDetail(compute, nil).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		fs, err := flavors.ExtractFlavors(fp)
+		Expect(err).NotTo(HaveOccurred())
+		flavor := ""
+		for _, f := range fs {
+			if f.Name == flavorName {
+				flavor = f.ID
+			}
+		}
+		Expect(flavor).NotTo(BeEmpty())
+		s, err := servers.Create(ctx, compute, servers.CreateOpts{Name: name, ImageRef: ims[0].ID, FlavorRef: flavor,
+			Networks: []servers.Network{{UUID: netID}}, SecurityGroups: []string{"e2e-web"}, UserData: []byte(userData)}, nil).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() (string, error) {
+			s, err := servers.Get(ctx, compute, s.ID).Extract()
+			if err != nil {
+				return "", err
+			}
+			if s.Status == "ERROR" {
+				return "", StopTrying(fmt.Sprintf("server in ERROR: %v", s.Fault))
+			}
+			return s.Status, nil
+		}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Equal("ACTIVE"))
+		return s.ID
+	}
+
 	BeforeAll(func() {
 		data, err := os.MkdirTemp("", "fakecloud-e2e-")
 		Expect(err).NotTo(HaveOccurred())
@@ -197,41 +232,12 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		Expect(err).NotTo(HaveOccurred())
 
 		Eventually(func() []string { return dockerObjects(ctx, fc.instance) }).WithTimeout(time.Minute).
-			Should(HaveLen(3), "the public network, the private network and the router")
+			Should(HaveLen(4), "the public network, the private network, the router and the bare-metal host")
 	})
 
 	It("boots a server whose user-data runs with cloud-init", func() {
-		pages, err := images.List(img, images.ListOpts{Name: "kaas-node-" + newestPinned()}).AllPages(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		ims, err := images.ExtractImages(pages)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ims).To(HaveLen(1))
-		fp, err := flavors.ListDetail(compute, nil).AllPages(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		fs, err := flavors.ExtractFlavors(fp)
-		Expect(err).NotTo(HaveOccurred())
-		flavor := ""
-		for _, f := range fs {
-			if f.Name == "g1.small" {
-				flavor = f.ID
-			}
-		}
-		Expect(flavor).NotTo(BeEmpty())
 		start := time.Now()
-		s, err := servers.Create(ctx, compute, servers.CreateOpts{Name: "e2e-vm", ImageRef: ims[0].ID, FlavorRef: flavor,
-			Networks: []servers.Network{{UUID: netID}}, SecurityGroups: []string{"e2e-web"}, UserData: []byte(userData)}, nil).Extract()
-		Expect(err).NotTo(HaveOccurred())
-		srvID = s.ID
-		Eventually(func() (string, error) {
-			s, err := servers.Get(ctx, compute, srvID).Extract()
-			if err != nil {
-				return "", err
-			}
-			if s.Status == "ERROR" {
-				return "", StopTrying(fmt.Sprintf("server in ERROR: %v", s.Fault))
-			}
-			return s.Status, nil
-		}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Equal("ACTIVE"))
+		srvID = createServer("e2e-vm", "g1.small")
 		GinkgoWriter.Printf("server ACTIVE after %s\n", time.Since(start).Round(time.Millisecond))
 		pp, err := ports.List(netw, ports.ListOpts{DeviceID: srvID}).AllPages(ctx)
 		Expect(err).NotTo(HaveOccurred())
@@ -332,6 +338,43 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		Expect(httpGet("http://" + floatingIP + ":8080/")).To(ContainSubstring("hello"))
 	})
 
+	It("deploys a bare-metal server on a host of the pool and cleans the host afterwards", func() {
+		host := func() (string, string, string) {
+			out, err := exec.Command("docker", "ps", "-a", "--filter", "label=kaas.fakecloud/instance="+fc.instance,
+				"--filter", "label=kaas.fakecloud/type=baremetal", "--format",
+				`{{.Names}} {{.Image}} {{.State}} {{.Label "kaas.fakecloud/instance-uuid"}}`).CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), string(out))
+			f := strings.Fields(string(out))
+			if len(f) < 3 {
+				return "", "", "" // between clean's removal and the new blank host
+			}
+			uuid := ""
+			if len(f) > 3 {
+				uuid = f[3]
+			}
+			return f[0], f[1] + " " + f[2], uuid
+		}
+		_, blank, uuid := host()
+		Expect(blank).To(Equal("kaas/slim:latest created"), "an available node is a powered-off blank host")
+		Expect(uuid).To(BeEmpty())
+
+		id := createServer("e2e-metal", "bm1.medium")
+		name, state, uuid := host()
+		Expect(state).To(HavePrefix("kaas/node:"))
+		Expect(uuid).To(Equal(id))
+		Eventually(func() string {
+			out, _ := exec.Command("docker", "exec", name, "cloud-init", "status").CombinedOutput()
+			return string(out)
+		}).WithTimeout(3 * time.Minute).WithPolling(2 * time.Second).Should(ContainSubstring("status: done"))
+		out, err := exec.Command("docker", "exec", name, "curl", "-sS", "-m", "5", "http://127.0.0.1:8080/").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(string(out)).To(ContainSubstring("hello from cloud-init"))
+
+		Expect(servers.Delete(ctx, compute, id).ExtractErr()).To(Succeed())
+		Eventually(func() string { _, st, _ := host(); return st }).WithTimeout(2*time.Minute).WithPolling(time.Second).
+			Should(Equal("kaas/slim:latest created"), "undeploy cleans the host back to a blank one")
+	})
+
 	It("leaves nothing behind once everything is deleted through the API", func() {
 		Expect(floatingips.Delete(ctx, netw, fipID).ExtractErr()).To(Succeed())
 		Expect(loadbalancers.Delete(ctx, lbaas, lbID, loadbalancers.DeleteOpts{Cascade: true}).ExtractErr()).To(Succeed())
@@ -350,7 +393,7 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		Expect(groups.Delete(ctx, netw, sgID).ExtractErr()).To(Succeed())
 		Eventually(func() error { return networks.Delete(ctx, netw, netID).ExtractErr() }).WithTimeout(time.Minute).Should(Succeed())
 		Eventually(func() []string { return dockerObjects(ctx, fc.instance) }).WithTimeout(2*time.Minute).WithPolling(time.Second).
-			Should(HaveLen(1), "only the public network (the sandbox's Internet) remains; fakecloud down removes it")
+			Should(HaveLen(2), "only the public network (the sandbox's Internet) and the bare-metal host remain; fakecloud down removes them")
 		out, err := exec.Command(fc.bin, "down", "--instance", fc.instance, "--data", filepath.Join(fc.data, "state")).CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), string(out))
 		Expect(dockerObjects(ctx, fc.instance)).To(BeEmpty())

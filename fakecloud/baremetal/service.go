@@ -276,6 +276,17 @@ func maskDriverInfo(m map[string]any) map[string]any {
 	return out
 }
 
+// NodeSpecs returns the backend's view of every node, sorted by name.
+func (s *Service) NodeSpecs() []NodeSpec {
+	nodes := s.nodes.List(nil)
+	slices.SortFunc(nodes, func(a, b Node) int { return strings.Compare(a.Name+"/"+a.UUID, b.Name+"/"+b.UUID) })
+	out := make([]NodeSpec, 0, len(nodes))
+	for i := range nodes {
+		out = append(out, s.spec(&nodes[i]))
+	}
+	return out
+}
+
 // spec builds the backend's view of a node.
 func (s *Service) spec(n *Node) NodeSpec {
 	var macs []string

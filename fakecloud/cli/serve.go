@@ -58,7 +58,7 @@ nodes. --seed FILE changes that on the first start of a --data directory, e.g.:
 				if err != nil {
 					return err
 				}
-				cfg.Backends = cloud.Backends{Compute: b, Network: b, LoadBalancer: b, World: b, Reserved: docker.ReservedBlock}
+				cfg.Backends = cloud.Backends{Compute: b, Network: b, LoadBalancer: b, BareMetal: b, World: b, Reserved: docker.ReservedBlock}
 			default:
 				return fmt.Errorf("--backend %q: choose memory (timers only) or docker (containers and networks on this machine)", backend)
 			}
@@ -87,6 +87,7 @@ nodes. --seed FILE changes that on the first start of a --data directory, e.g.:
 	f.StringVar(&cfg.Seed.ExternalCIDR, "external-cidr", "172.24.4.0/24", "subnet of the external (floating IP) network seeded on first start")
 	f.StringVar(&seedPath, "seed", "", "YAML describing the fresh region (zones, flavors, images, external network, bare-metal nodes); see 'fakecloud serve --help'")
 	f.IntVar(&cfg.Seed.BareMetalNodes, "baremetal-nodes", 3, "bare-metal nodes enrolled on first start")
+	f.IntVar(&cfg.Seed.BareMetalNodes, "baremetal-hosts", 3, "same as --baremetal-nodes; with the docker backend each node is a host container (32 CPUs, 128 GiB as limits)")
 	f.StringVar(&cfg.Seed.AdminPassword, "admin-password", "", "admin's password on first start (default: random)")
 	f.StringVar(&cfg.Seed.DemoPassword, "demo-password", "", "demo's password on first start (default: random)")
 	return cmd

@@ -63,6 +63,9 @@ func (c *Cloud) buildServices(env services.Env) error {
 	if s.network, err = network.New(env, network.Config{Reserved: b.Reserved}, b.Network); err != nil {
 		return fmt.Errorf("building the network service: %w", err)
 	}
+	if u, ok := b.BareMetal.(services.DevicePortsUser); ok {
+		u.UseDevicePorts(s.network.DevicePorts)
+	}
 	if s.image, err = image.New(env, image.Options{DataDir: filepath.Join(c.cfg.DataDir, "images")}); err != nil {
 		return fmt.Errorf("building the image service: %w", err)
 	}

@@ -4,10 +4,16 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kaas-sandbox/sandbox/fakecloud/baremetal"
 	"github.com/kaas-sandbox/sandbox/fakecloud/loadbalancer"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
 )
+
+// hostPool is a bare-metal backend that keeps a host per enrolled node.
+type hostPool interface {
+	EnsureHosts(ctx context.Context, nodes []baremetal.NodeSpec) error
+}
 
 // storeKinds maps a backend object type to the service and kind of the resource it stands for.
 var storeKinds = map[string][2]string{
@@ -61,6 +67,11 @@ func (c *Cloud) reconcileWorld(ctx context.Context, w services.World) {
 			continue
 		}
 		c.worldEvent("server", id, "instance-lost", reason, "error")
+	}
+	if h, ok := c.cfg.Backends.BareMetal.(hostPool); ok {
+		if err := h.EnsureHosts(ctx, c.svc.baremetal.NodeSpecs()); err != nil {
+			log.Error("creating the bare-metal hosts", "err", err)
+		}
 	}
 	if err := c.svc.network.Resync(); err != nil {
 		log.Error("re-applying networks", "err", err)

@@ -703,6 +703,9 @@ func claimMeta(srv *Server) map[string]string {
 		m = map[string]string{}
 	}
 	m["image_source"] = srv.Image.ID
+	if ni := srv.Image.Properties["node_image"]; ni != "" {
+		m["node_image"] = ni // the docker image a docker-backed bare-metal node boots
+	}
 	m["display_name"] = srv.Name
 	m["root_gb"] = strconv.Itoa(srv.Flavor.Disk)
 	m["project_id"] = srv.Project

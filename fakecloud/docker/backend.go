@@ -79,6 +79,8 @@ type Backend struct {
 	log    *slog.Logger
 	cpus   int
 
+	ports devicePorts
+
 	// locks serialises the work on one docker object (a router's legs, a load balancer's
 	// configuration) across concurrent tasks.
 	locks sync.Map // name -> *sync.Mutex

@@ -2,6 +2,7 @@ package network
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,6 +99,18 @@ func (s *Service) Port(id string) (services.PortInfo, bool) {
 		return services.PortInfo{}, false
 	}
 	return s.portInfo(p), true
+}
+
+// DevicePorts returns the ports bound to a device (a server or a bare-metal instance),
+// sorted by id.
+func (s *Service) DevicePorts(deviceID string) []services.PortInfo {
+	ps := s.ports.List(func(_ string, p *Port) bool { return p.DeviceID == deviceID })
+	slices.SortFunc(ps, func(a, b Port) int { return strings.Compare(a.ID, b.ID) })
+	out := make([]services.PortInfo, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, s.portInfo(p))
+	}
+	return out
 }
 
 // Subnet returns a subnet by id.

@@ -11,6 +11,12 @@ type RealObject struct {
 	Kind string // the backend's kind of object ("container", "network")
 }
 
+// DevicePortsUser is implemented by backends that need the ports of a device, such as the
+// instance deployed on a bare-metal node; package cloud hands them Neutron's lookup.
+type DevicePortsUser interface {
+	UseDevicePorts(lookup func(deviceID string) []PortInfo)
+}
+
 // World is implemented by backends that make real objects. On start, fakecloud compares
 // them with its store: objects of deleted resources are removed, resources whose objects
 // vanished are made again or marked ERROR.

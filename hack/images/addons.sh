@@ -82,8 +82,10 @@ DOCKERFILE
   # busybox from Debian's busybox-static, taken out of kaas/slim; its applets as symlinks.
   local cid; cid=$(docker create "${slim}" /bin/true)
   docker cp "${cid}:/bin/busybox" "${ctx}/busybox/busybox" >/dev/null; docker rm "${cid}" >/dev/null
-  "${ctx}/busybox/busybox" | head -1 | grep -q "v${BUSYBOX_VERSION}" \
-    || die "kaas/slim's busybox is not v${BUSYBOX_VERSION}: $("${ctx}/busybox/busybox" | head -1)" "set BUSYBOX_VERSION in $0"
+  # Not `busybox | head -1`: head closing the pipe early kills busybox with SIGPIPE (pipefail).
+  local banner; banner=$("${ctx}/busybox/busybox" 2>&1 || true); banner=${banner%%$'\n'*}
+  [[ ${banner} == *"v${BUSYBOX_VERSION}"* ]] \
+    || die "kaas/slim's busybox is not v${BUSYBOX_VERSION}: ${banner}" "set BUSYBOX_VERSION in $0"
   cat > "${ctx}/busybox/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY busybox /bin/busybox

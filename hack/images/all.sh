@@ -11,6 +11,7 @@ main() {
   log "images for Kubernetes ${versions[*]}"
   "${ROOT}/hack/images/base.sh"
   "${ROOT}/hack/images/addons.sh"
+  "${ROOT}/hack/images/haproxy.sh"
   local v i=0
   for v in "${versions[@]}"; do
     i=$((i + 1)); log "== Kubernetes ${v} (${i}/${#versions[@]})"
