@@ -180,6 +180,12 @@ EOF
 }
 
 down() {
+  # fakecloud's servers, routers, load balancers, bare-metal hosts and networks, of every instance.
+  if [[ -n "$(docker ps -aq --filter label=kaas.fakecloud/instance)$(docker network ls -q --filter label=kaas.fakecloud/instance)" ]]; then
+    log "removing fakecloud's containers and networks"
+    (cd "${ROOT}" && go build -o bin/fakecloud ./cmd/fakecloud) || die "cannot build fakecloud" "go build ./cmd/fakecloud"
+    "${ROOT}/bin/fakecloud" down --all >/dev/null || die "fakecloud down --all failed" "docker ps -a --filter label=kaas.fakecloud/instance"
+  fi
   if cluster_exists; then
     log "deleting kind cluster ${NAME}"
     kind delete cluster --name "${NAME}" >/dev/null 2>&1 || die "kind delete cluster --name ${NAME} failed" "docker ps -a --filter label=io.x-k8s.kind.cluster=${NAME}"

@@ -7,11 +7,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/docker"
+	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 )
 
 func newDownCommand() *cobra.Command {
 	var cfg docker.Config
 	var data string
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "down",
 		Short: "Remove every container, network and volume a docker-backend fakecloud made",
@@ -21,15 +23,22 @@ backend's files under --data/docker. The state (--data/state.db) is kept: delete
 start from a fresh region. Stop 'fakecloud serve' first; running down twice is harmless.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if all {
+				done, err := docker.DownAll(cmd.Context(), cfg.Docker)
+				report(cmd, done)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "every instance: %d docker objects removed\n", len(done))
+				return nil
+			}
 			cfg.DataDir = filepath.Join(data, "docker")
 			b, err := docker.New(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			done, err := b.Down(cmd.Context())
-			for _, o := range done {
-				fmt.Fprintf(cmd.OutOrStdout(), "removed %s %s (%s %s)\n", o.Kind, o.Name, o.Type, o.ID)
-			}
+			report(cmd, done)
 			if err != nil {
 				return err
 			}
@@ -38,6 +47,13 @@ start from a fresh region. Stop 'fakecloud serve' first; running down twice is h
 		},
 	}
 	cmd.Flags().StringVar(&cfg.Instance, "instance", "fakecloud", "the --instance given to 'fakecloud serve'")
+	cmd.Flags().BoolVar(&all, "all", false, "remove the docker objects of every fakecloud instance on this machine (make sandbox-down does)")
 	cmd.Flags().StringVar(&data, "data", "./fakecloud-data", "the --data given to 'fakecloud serve'")
 	return cmd
+}
+
+func report(cmd *cobra.Command, done []services.RealObject) {
+	for _, o := range done {
+		fmt.Fprintf(cmd.OutOrStdout(), "removed %s %s (%s %s)\n", o.Kind, o.Name, o.Type, o.ID)
+	}
 }

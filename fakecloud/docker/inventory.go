@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/kaas-sandbox/sandbox/fakecloud/docker/dockercli"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 )
 
@@ -35,20 +36,43 @@ func (b *Backend) Down(ctx context.Context) ([]services.RealObject, error) {
 	if err != nil {
 		return nil, err
 	}
+	done, err := removeAll(ctx, b.docker, objs)
+	if err != nil {
+		return done, err
+	}
+	if err := os.RemoveAll(b.cfg.DataDir); err != nil {
+		return done, fmt.Errorf("removing %s: %w", b.cfg.DataDir, err)
+	}
+	return done, nil
+}
+
+// DownAll removes the docker objects of every fakecloud instance on this machine (their
+// files stay in each instance's data directory).
+func DownAll(ctx context.Context, cli dockercli.CLI) ([]services.RealObject, error) {
+	objs, err := cli.List(ctx, LabelInstance)
+	if err != nil {
+		return nil, fmt.Errorf("listing fakecloud's docker objects: %w", err)
+	}
+	out := make([]services.RealObject, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, services.RealObject{Type: o.Labels[LabelType], ID: o.Labels[LabelID], Name: o.Name, Kind: o.Kind})
+	}
+	return removeAll(ctx, cli, out)
+}
+
+// removeAll removes objects, containers first (networks cannot go while used).
+func removeAll(ctx context.Context, cli dockercli.CLI, objs []services.RealObject) ([]services.RealObject, error) {
 	var done []services.RealObject
 	for _, pass := range []string{"container", "network", "volume"} {
 		for _, o := range objs {
 			if o.Kind != pass {
 				continue
 			}
-			if err := b.RemoveObject(ctx, o); err != nil {
+			if err := cli.Remove(ctx, o.Kind, o.Name); err != nil {
 				return done, fmt.Errorf("removing %s %s: %w", o.Kind, o.Name, err)
 			}
 			done = append(done, o)
 		}
-	}
-	if err := os.RemoveAll(b.cfg.DataDir); err != nil {
-		return done, fmt.Errorf("removing %s: %w", b.cfg.DataDir, err)
 	}
 	return done, nil
 }
