@@ -12,6 +12,7 @@ main() {
   "${ROOT}/hack/images/base.sh"
   "${ROOT}/hack/images/addons.sh"
   "${ROOT}/hack/images/haproxy.sh"
+  export KAAS_IMAGES_SHARED_READY=1
   local v i=0
   for v in "${versions[@]}"; do
     i=$((i + 1)); log "== Kubernetes ${v} (${i}/${#versions[@]})"

@@ -27,9 +27,10 @@ main() {
   pause_tag=$(k8s_field "${v}" pause); etcd_tag=$(k8s_field "${v}" etcd); coredns_tag=$(k8s_field "${v}" coredns)
   local node="kaas/node:${v}"
 
-  "${HERE}/base.sh"
+  # all.sh has built the bases and add-ons already when it calls us for each version.
+  [[ -n ${KAAS_IMAGES_SHARED_READY:-} ]] || "${HERE}/base.sh"
   "${HERE}/kubernetes.sh" "${v}"
-  "${HERE}/addons.sh"
+  [[ -n ${KAAS_IMAGES_SHARED_READY:-} ]] || "${HERE}/addons.sh"
   local base; base=$("${HERE}/base.sh" --print-tags | grep '^kaas/base:')
   local images=(
     "registry.k8s.io/kube-apiserver:${v}" "registry.k8s.io/kube-controller-manager:${v}"
