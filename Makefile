@@ -41,5 +41,9 @@ test: fmt-check vet ## Everything CI runs before e2e: gofmt, go vet, unit, envte
 bench: ## fakecloud at scale: creates/s, p50/p99 of get and list-with-filter with 10,000 of each stored, restart time (BENCH_N=10000).
 	$(GO) run ./cmd/fakecloud bench --n $(or $(BENCH_N),10000)
 
+.PHONY: bench-docker
+bench-docker: images ## fakecloud's docker backend: server to ACTIVE and to cloud-init done (alone, and 10 at once), load balancer to ACTIVE, idle VM memory.
+	$(GO) run ./cmd/fakecloud bench --backend docker --servers $(or $(BENCH_SERVERS),10)
+
 # Targets owned by other areas of the project live in mk/.
 -include mk/*.mk
