@@ -46,8 +46,14 @@ type DockerReport struct{ Rows []DockerRow }
 func (r DockerReport) Print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "operation (docker backend)\tcount\tmedian\tmax\t\n")
+	dur := func(d time.Duration) string {
+		if d == 0 {
+			return "-"
+		}
+		return d.Round(10 * time.Millisecond).String()
+	}
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", row.Op, row.Count, row.Median.Round(10*time.Millisecond), row.Max.Round(10*time.Millisecond), row.Note)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", row.Op, row.Count, dur(row.Median), dur(row.Max), row.Note)
 	}
 	tw.Flush()
 }
