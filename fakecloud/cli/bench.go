@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -34,24 +35,14 @@ ACTIVE and the memory of idle VM containers; it removes everything it made.`,
 				dopts.Progress = os.Stderr
 				fmt.Fprintf(os.Stderr, "fakecloud bench (docker backend): node image %s, %d servers at once\n", dopts.Version, dopts.Servers)
 				rep, err := bench.RunDocker(cmd.Context(), dopts)
-				rep.Print(os.Stdout)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(os.Stderr, "done in %s\n", time.Since(start).Round(time.Second))
-				return nil
+				return finish(rep, start, err)
 			}
 			if backend != "memory" {
 				return fmt.Errorf("--backend %q: choose memory or docker", backend)
 			}
 			fmt.Fprintf(os.Stderr, "fakecloud bench: %d of each, %d clients\n", opts.N, opts.Concurrency)
 			rep, err := bench.Run(cmd.Context(), opts)
-			rep.Print(os.Stdout)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "done in %s\n", time.Since(start).Round(time.Second))
-			return nil
+			return finish(rep, start, err)
 		},
 	}
 	cmd.Flags().StringVar(&backend, "backend", "memory", "memory: the API at scale; docker: boot times of real containers (needs make images)")
@@ -61,4 +52,14 @@ ACTIVE and the memory of idle VM containers; it removes everything it made.`,
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 16, "parallel clients for creates")
 	cmd.Flags().IntVar(&opts.Samples, "samples", 1000, "gets and lists measured per kind")
 	return cmd
+}
+
+// finish prints a benchmark's table (what was measured, even after a failure) and its time.
+func finish(rep interface{ Print(io.Writer) }, start time.Time, err error) error {
+	rep.Print(os.Stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "done in %s\n", time.Since(start).Round(time.Second))
+	return nil
 }

@@ -31,6 +31,16 @@ func demoSubnet(t *testing.T, h *cloudtest.Harness) (string, string) {
 	return n.ID, s.ID
 }
 
+// nodeImage is the id of the seeded image kaas-node-v1.36.3.
+func nodeImage(h *cloudtest.Harness) string {
+	for _, r := range h.Cloud.Resources() {
+		if r.Service == "image" && r.Name == "kaas-node-v1.36.3" {
+			return r.ID
+		}
+	}
+	return ""
+}
+
 func lbStatus(t *testing.T, lc *gophercloud.ServiceClient, id string) string {
 	lb, err := loadbalancers.Get(context.Background(), lc, id).Extract()
 	if err != nil {
@@ -84,12 +94,7 @@ func TestInjectedQuotaAndServiceOutage(t *testing.T) {
 	ctx := context.Background()
 	netID, _ := demoSubnet(t, h)
 	cc := h.Client(t, cloudtest.Demo, "compute")
-	imageID := ""
-	for _, r := range h.Cloud.Resources() {
-		if r.Service == "image" && r.Name == "kaas-node-v1.36.3" {
-			imageID = r.ID
-		}
-	}
+	imageID := nodeImage(h)
 	create := func(name string) error {
 		_, err := servers.Create(ctx, cc, servers.CreateOpts{Name: name, FlavorRef: compute.FlavorID("g1.small"), ImageRef: imageID,
 			Networks: []servers.Network{{UUID: netID}}}, nil).Extract()

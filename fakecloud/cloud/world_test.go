@@ -44,12 +44,7 @@ func TestRestartReconcilesTheWorld(t *testing.T) {
 	ctx := context.Background()
 	netID, _ := demoSubnet(t, h)
 	cc := h.Client(t, cloudtest.Demo, "compute")
-	imageID := ""
-	for _, r := range h.Cloud.Resources() {
-		if r.Service == "image" && r.Name == "kaas-node-v1.36.3" {
-			imageID = r.ID
-		}
-	}
+	imageID := nodeImage(h)
 	mk := func(name string) string {
 		s, err := servers.Create(ctx, cc, servers.CreateOpts{Name: name, FlavorRef: compute.FlavorID("g1.small"), ImageRef: imageID,
 			Networks: []servers.Network{{UUID: netID}}}, nil).Extract()

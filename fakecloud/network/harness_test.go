@@ -34,11 +34,14 @@ func newHarness(t testing.TB) *harness {
 }
 
 // newHarnessAt starts the service on the state in dir ("" for a new one).
-func newHarnessAt(t testing.TB, dir string) *harness {
+func newHarnessAt(t testing.TB, dir string) *harness { return newHarnessCfg(t, dir, Config{}) }
+
+// newHarnessCfg starts the service with cfg on the state in dir ("" for a new one).
+func newHarnessCfg(t testing.TB, dir string, cfg Config) *harness {
 	q := quotaStub{}
 	st := servicetest.New(t, servicetest.Options{Dir: dir, Quotas: q, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	be := &recordingBackend{}
-	svc, err := New(st.Env, Config{}, be)
+	svc, err := New(st.Env, cfg, be)
 	if err != nil {
 		t.Fatal(err)
 	}

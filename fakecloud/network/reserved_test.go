@@ -1,13 +1,9 @@
 package network
 
 import (
-	"io"
-	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/kaas-sandbox/sandbox/fakecloud/servicetest"
 )
 
 // topBlock is a backend's reserved block like the docker backend's (which this package cannot
@@ -20,21 +16,7 @@ func topBlock(p netip.Prefix) (netip.Prefix, bool) {
 }
 
 // newHarnessWith is newHarness with cfg.
-func newHarnessWith(t *testing.T, cfg Config) *harness {
-	q := quotaStub{}
-	st := servicetest.New(t, servicetest.Options{Quotas: q, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	be := &recordingBackend{}
-	svc, err := New(st.Env, cfg, be)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.Routes()
-	if err := svc.Seed(SeedConfig{AdminProject: "admin"}); err != nil {
-		t.Fatal(err)
-	}
-	st.Start()
-	return &harness{Harness: st, t: t, svc: svc, backend: be, quotas: q}
-}
+func newHarnessWith(t *testing.T, cfg Config) *harness { return newHarnessCfg(t, "", cfg) }
 
 // poolsOf renders a subnet's allocation pools as "start-end" strings.
 func poolsOf(sn map[string]any) []string {
