@@ -19,6 +19,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
@@ -140,6 +141,21 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		}).WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).Should(Equal("ACTIVE"))
 	}
 
+	// flavorID finds a flavor by name.
+	flavorID := func(name string) string {
+		fp, err := flavors.ListDetail(compute, nil).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		fs, err := flavors.ExtractFlavors(fp)
+		Expect(err).NotTo(HaveOccurred())
+		for _, f := range fs {
+			if f.Name == name {
+				return f.ID
+			}
+		}
+		Fail("no flavor " + name)
+		return ""
+	}
+
 	// createServer boots a server of flavor on the test's network with userData and waits for
 	// it to be ACTIVE.
 	createServer := func(name, flavorName string) string {
@@ -148,17 +164,7 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		ims, err := images.ExtractImages(pages)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ims).To(HaveLen(1))
-		fp, err := flavors.ListDetail(compute, nil).AllPages(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		fs, err := flavors.ExtractFlavors(fp)
-		Expect(err).NotTo(HaveOccurred())
-		flavor := ""
-		for _, f := range fs {
-			if f.Name == flavorName {
-				flavor = f.ID
-			}
-		}
-		Expect(flavor).NotTo(BeEmpty())
+		flavor := flavorID(flavorName)
 		s, err := servers.Create(ctx, compute, servers.CreateOpts{Name: name, ImageRef: ims[0].ID, FlavorRef: flavor,
 			Networks: []servers.Network{{UUID: netID}}, SecurityGroups: []string{"e2e-web"}, UserData: []byte(userData)}, nil).Extract()
 		Expect(err).NotTo(HaveOccurred())
@@ -336,6 +342,59 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		Consistently(func() (string, error) { return httpGet("http://" + vip + "/") }).WithTimeout(5 * time.Second).
 			WithPolling(500 * time.Millisecond).Should(ContainSubstring("hello"))
 		Expect(httpGet("http://" + floatingIP + ":8080/")).To(ContainSubstring("hello"))
+	})
+
+	It("stops and starts a server's container, its security rules applied again", func() {
+		container := fc.instance + "-server-" + srvID
+		running := func() string {
+			out, _ := exec.Command("docker", "inspect", "-f", "{{.State.Running}}", container).CombinedOutput()
+			return strings.TrimSpace(string(out))
+		}
+		waitStatus := func(want string) {
+			Eventually(func() (string, error) {
+				s, err := servers.Get(ctx, compute, srvID).Extract()
+				if err != nil {
+					return "", err
+				}
+				return s.Status, nil
+			}).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Equal(want))
+		}
+		Expect(servers.Stop(ctx, compute, srvID).ExtractErr()).To(Succeed())
+		waitStatus("SHUTOFF")
+		Expect(running()).To(Equal("false"))
+		Expect(servers.Start(ctx, compute, srvID).ExtractErr()).To(Succeed())
+		waitStatus("ACTIVE")
+		Expect(running()).To(Equal("true"))
+		// docker gives a started container a new network namespace: the rules must be back.
+		Eventually(func() string {
+			out, _ := exec.Command("docker", "exec", container, "iptables", "-t", "mangle", "-S").CombinedOutput()
+			return string(out)
+		}).WithTimeout(time.Minute).Should(ContainSubstring("--dport 8080 -j RETURN"))
+	})
+
+	It("puts a server whose container cannot be made into ERROR with docker's reason", func() {
+		im, err := images.Create(ctx, img, images.CreateOpts{Name: "e2e-missing", ContainerFormat: "bare", DiskFormat: "raw",
+			Properties: map[string]string{"node_image": "kaas/node:v0.0.0-missing"}}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(imagedata.Upload(ctx, img, im.ID, strings.NewReader("not a disk")).ExtractErr()).To(Succeed())
+		DeferCleanup(func() { _ = images.Delete(ctx, img, im.ID).ExtractErr() })
+		s, err := servers.Create(ctx, compute, servers.CreateOpts{Name: "e2e-broken", ImageRef: im.ID, FlavorRef: flavorID("g1.small"),
+			Networks: []servers.Network{{UUID: netID}}}, nil).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		var got *servers.Server
+		Eventually(func() (string, error) {
+			got, err = servers.Get(ctx, compute, s.ID).Extract()
+			if err != nil {
+				return "", err
+			}
+			return got.Status, nil
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Equal("ERROR"))
+		Expect(got.Fault.Message).To(ContainSubstring("kaas/node:v0.0.0-missing is not built"))
+		Expect(servers.Delete(ctx, compute, s.ID).ExtractErr()).To(Succeed())
+		Eventually(func() bool {
+			_, err := servers.Get(ctx, compute, s.ID).Extract()
+			return gophercloud.ResponseCodeIs(err, http.StatusNotFound)
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeTrue())
 	})
 
 	It("deploys a bare-metal server on a host of the pool and cleans the host afterwards", func() {
