@@ -9,7 +9,7 @@ sandbox-status: ## Show the sandbox's providers and how to use it.
 	@hack/sandbox.sh status
 
 .PHONY: sandbox-down
-sandbox-down: ## Remove the sandbox's kind cluster, its docker network and kubeconfig (images stay cached).
+sandbox-down: ## Remove the sandbox's kind cluster, its network and kubeconfig, and every fakecloud container and network (images stay cached).
 	@hack/sandbox.sh down
 
 .PHONY: capi-images
