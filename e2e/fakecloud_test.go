@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -296,6 +297,35 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 			}
 			return all[0].OperatingStatus, nil
 		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Equal("ONLINE"), "HAProxy's health check sees the member")
+
+		By("reloading HAProxy without dropping an established connection")
+		tl, err := listeners.Create(ctx, lbaas, listeners.CreateOpts{LoadbalancerID: lbID, Protocol: listeners.ProtocolTCP, ProtocolPort: 9000, Name: "e2e-tcp"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		waitLB()
+		tp, err := pools.Create(ctx, lbaas, pools.CreateOpts{ListenerID: tl.ID, Protocol: pools.ProtocolTCP, LBMethod: pools.LBMethodRoundRobin, Name: "e2e-tcp"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		waitLB()
+		_, err = pools.CreateMember(ctx, lbaas, tp.ID, pools.CreateMemberOpts{Address: fixedIP, ProtocolPort: 8080, SubnetID: subnetID}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		waitLB()
+		var conn net.Conn
+		Eventually(func() error {
+			var err error
+			conn, err = net.DialTimeout("tcp", vip+":9000", 3*time.Second)
+			return err
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		defer conn.Close()
+		_, err = io.WriteString(conn, "GET / HTTP/1.0\r\n") // half a request: the connection stays open
+		Expect(err).NotTo(HaveOccurred())
+		_, err = listeners.Create(ctx, lbaas, listeners.CreateOpts{LoadbalancerID: lbID, Protocol: listeners.ProtocolTCP, ProtocolPort: 9001, Name: "e2e-reload"}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		waitLB() // the new configuration is in: HAProxy has reloaded
+		_, err = io.WriteString(conn, "Host: e2e\r\n\r\n")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(conn.SetReadDeadline(time.Now().Add(10 * time.Second))).To(Succeed())
+		body, err := io.ReadAll(conn)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(body)).To(ContainSubstring("hello from cloud-init"), "the connection opened before the reload was served after it")
 
 		pp, err := ports.List(netw, ports.ListOpts{DeviceID: srvID}).AllPages(ctx)
 		Expect(err).NotTo(HaveOccurred())
