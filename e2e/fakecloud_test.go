@@ -17,6 +17,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
@@ -462,6 +463,49 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		Expect(servers.Delete(ctx, compute, id).ExtractErr()).To(Succeed())
 		Eventually(func() string { _, st, _ := host(); return st }).WithTimeout(2*time.Minute).WithPolling(time.Second).
 			Should(Equal("kaas/slim:latest created"), "undeploy cleans the host back to a blank one")
+	})
+
+	It("deploys a bare-metal node through Ironic alone and cleans it afterwards", func() {
+		ao, eo, _, err := clouds.Parse(clouds.WithCloudName("fakecloud-admin"), clouds.WithLocations(fc.cloudsYAML()))
+		Expect(err).NotTo(HaveOccurred())
+		provider, err := openstack.AuthenticatedClient(ctx, ao)
+		Expect(err).NotTo(HaveOccurred())
+		ironic, err := openstack.NewBareMetalV1(provider, eo)
+		Expect(err).NotTo(HaveOccurred())
+		ironic.Microversion = "1.56"
+		pages, err := nodes.List(ironic, nil).AllPages(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		all, err := nodes.ExtractNodes(pages)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(all).To(HaveLen(1))
+		node := all[0].UUID
+		state := func() (string, error) {
+			n, err := nodes.Get(ctx, ironic, node).Extract()
+			if err != nil {
+				return "", err
+			}
+			return n.ProvisionState, nil
+		}
+		_, err = nodes.Update(ctx, ironic, node, nodes.UpdateOpts{nodes.UpdateOperation{Op: nodes.AddOp,
+			Path: "/instance_info/image_source", Value: "kaas/node:" + newestPinned()}}).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(nodes.ChangeProvisionState(ctx, ironic, node, nodes.ProvisionStateOpts{Target: nodes.TargetActive,
+			ConfigDrive: nodes.ConfigDrive{UserData: userData}}).ExtractErr()).To(Succeed())
+		Eventually(state).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Equal("active"))
+		container := fc.instance + "-baremetal-" + node
+		Eventually(func() string {
+			out, _ := exec.Command("docker", "exec", container, "cloud-init", "status").CombinedOutput()
+			return string(out)
+		}).WithTimeout(3 * time.Minute).WithPolling(2 * time.Second).Should(ContainSubstring("status: done"))
+		out, err := exec.Command("docker", "exec", container, "cat", "/srv/www/index.html").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(string(out)).To(ContainSubstring("hello from cloud-init"))
+
+		Expect(nodes.ChangeProvisionState(ctx, ironic, node, nodes.ProvisionStateOpts{Target: nodes.TargetDeleted}).ExtractErr()).To(Succeed())
+		Eventually(state).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Equal("available"))
+		out, err = exec.Command("docker", "inspect", "-f", "{{.Config.Image}} {{.State.Status}}", container).CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(strings.TrimSpace(string(out))).To(Equal("kaas/slim:latest created"), "cleaning puts a blank host back")
 	})
 
 	It("leaves nothing behind once everything is deleted through the API", func() {

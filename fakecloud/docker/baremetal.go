@@ -101,6 +101,7 @@ func (b *Backend) blankHost(ctx context.Context, node baremetal.NodeSpec) error 
 	if mem > 0 {
 		args = append(args, "--memory", strconv.Itoa(mem)+"m")
 	}
+	// The blank host is the router image (small, iptables and a shell): Clean recognises it.
 	if _, err := b.docker.Run(ctx, append(args, b.cfg.RouterImage, "sleep", "infinity")...); err != nil {
 		return classify(fmt.Errorf("creating bare-metal host %s: %w", node.Name, err))
 	}
@@ -118,15 +119,20 @@ func (b *Backend) Deploy(ctx context.Context, node baremetal.NodeSpec, userData 
 			image = v
 		}
 	}
+	if v, ok := node.InstanceInfo["image_source"].(string); image == "" && ok && strings.Contains(v, ":") {
+		image = v // a standalone Ironic deploy naming a docker image: kaas/node:v1.37.2
+	}
 	if image == "" {
-		return permanent("node %s: the docker backend deploys node images: deploy through Nova with an image that has the %q property, or set instance_info/%s", node.Name, NodeImageProperty, NodeImageProperty)
+		return permanent("node %s: the docker backend deploys node images: deploy through Nova with an image that has the %q property, or set instance_info/%s (or image_source) to one, e.g. kaas/node:v1.37.2", node.Name, NodeImageProperty, NodeImageProperty)
 	}
 	legs, err := b.portLegs(ctx, b.portsOf(node.InstanceUUID))
 	if err != nil {
 		return err
 	}
 	if len(legs) == 0 {
-		return permanent("node %s: its instance %s has no port to deploy on (create the server with a network)", node.Name, node.InstanceUUID)
+		// A standalone Ironic deploy has no Neutron port: the host goes on the public network,
+		// like a server on a provisioning network, with an address from the reserved block.
+		legs = []leg{{network: b.cfg.PublicNetwork}}
 	}
 	c, err := b.docker.InspectContainer(ctx, name)
 	switch {
@@ -146,8 +152,12 @@ func (b *Backend) Deploy(ctx context.Context, node baremetal.NodeSpec, userData 
 	if hostname == "" {
 		hostname = node.Name
 	}
+	instanceID := node.InstanceUUID
+	if instanceID == "" {
+		instanceID = node.ID // a standalone Ironic deploy: no Nova instance
+	}
 	m := machine{
-		name: name, hostname: sanitizeHostname(hostname), image: image, instanceID: node.InstanceUUID, userData: userData,
+		name: name, hostname: sanitizeHostname(hostname), image: image, instanceID: instanceID, userData: userData,
 		cpus: cpus, memoryMiB: mem, legs: legs, labels: b.hostLabels(node),
 		seedDir: filepath.Join(b.cfg.DataDir, TypeBareMetal, node.ID, "seed"),
 	}
@@ -162,8 +172,8 @@ func (b *Backend) Clean(ctx context.Context, node baremetal.NodeSpec) error {
 	name := b.name(TypeBareMetal, node.ID)
 	defer b.lock(name)()
 	c, err := b.docker.InspectContainer(ctx, name)
-	if err == nil && c.Config.Labels["kaas.fakecloud/instance-uuid"] == "" && !c.State.Running {
-		return nil // blank already
+	if err == nil && c.Config.Image == b.cfg.RouterImage && !c.State.Running {
+		return nil // a blank host already
 	}
 	if err := b.removeMachine(ctx, name, filepath.Join(b.cfg.DataDir, TypeBareMetal, node.ID)); err != nil {
 		return err
