@@ -459,6 +459,10 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		out, err := exec.Command("docker", "exec", name, "curl", "-sS", "-m", "5", "http://127.0.0.1:8080/").CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), string(out))
 		Expect(string(out)).To(ContainSubstring("hello from cloud-init"))
+		Eventually(func() string {
+			out, _ := exec.Command("docker", "exec", name, "iptables", "-t", "mangle", "-S").CombinedOutput()
+			return string(out)
+		}).WithTimeout(time.Minute).Should(ContainSubstring("--dport 8080 -j RETURN"), "the security group is enforced on the bare-metal host too")
 
 		Expect(servers.Delete(ctx, compute, id).ExtractErr()).To(Succeed())
 		Eventually(func() string { _, st, _ := host(); return st }).WithTimeout(2*time.Minute).WithPolling(time.Second).

@@ -19,8 +19,11 @@ import (
 // instance, on the networks of the instance's ports, its user-data run by cloud-init;
 // cleaning puts a blank host back, so nothing of the last tenant remains.
 
-// LabelBareMetal marks bare-metal hosts, with the node's resource class as value.
-const LabelBareMetal = "kaas.fakecloud/baremetal"
+// Labels of bare-metal hosts.
+const (
+	LabelBareMetal    = "kaas.fakecloud/baremetal"     // the node's resource class
+	LabelInstanceUUID = "kaas.fakecloud/instance-uuid" // the instance deployed on it ("" when blank)
+)
 
 // devicePorts is Neutron's lookup of a device's ports, handed over by package cloud.
 type devicePorts struct {
@@ -49,7 +52,7 @@ var _ baremetal.Backend = (*Backend)(nil)
 // hostLabels are the labels of a node's container.
 func (b *Backend) hostLabels(node baremetal.NodeSpec) []string {
 	return append(b.labels(TypeBareMetal, node.ID, node.Meta["project_id"], node.Name),
-		"--label", LabelBareMetal+"="+node.ResourceClass, "--label", "kaas.fakecloud/instance-uuid="+node.InstanceUUID)
+		"--label", LabelBareMetal+"="+node.ResourceClass, "--label", LabelInstanceUUID+"="+node.InstanceUUID)
 }
 
 // profile reads the node's hardware (Ironic properties cpus and memory_mb).
@@ -136,7 +139,7 @@ func (b *Backend) Deploy(ctx context.Context, node baremetal.NodeSpec, userData 
 	}
 	c, err := b.docker.InspectContainer(ctx, name)
 	switch {
-	case err == nil && c.Config.Labels["kaas.fakecloud/instance-uuid"] == node.InstanceUUID && c.Config.Image == image:
+	case err == nil && c.Config.Labels[LabelInstanceUUID] == node.InstanceUUID && c.Config.Image == image:
 		if c.State.Running {
 			return nil // deployed already (a retried task)
 		}
@@ -164,7 +167,7 @@ func (b *Backend) Deploy(ctx context.Context, node baremetal.NodeSpec, userData 
 	if err := b.ensureMachine(ctx, m); err != nil {
 		return err
 	}
-	return b.applySecurity(ctx, node.InstanceUUID)
+	return b.applySecurity(ctx, name, node.InstanceUUID)
 }
 
 // Clean wipes the node: its instance container and volumes go, a blank host comes back.
@@ -177,6 +180,11 @@ func (b *Backend) Clean(ctx context.Context, node baremetal.NodeSpec) error {
 	}
 	if err := b.removeMachine(ctx, name, filepath.Join(b.cfg.DataDir, TypeBareMetal, node.ID)); err != nil {
 		return err
+	}
+	if err == nil && c.Config.Labels[LabelInstanceUUID] != "" {
+		if err := b.removeSecurity(c.Config.Labels[LabelInstanceUUID]); err != nil {
+			return err
+		}
 	}
 	return b.blankHost(ctx, node)
 }

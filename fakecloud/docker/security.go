@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kaas-sandbox/sandbox/fakecloud/docker/dockercli"
 	"github.com/kaas-sandbox/sandbox/fakecloud/network"
 )
 
@@ -40,9 +41,29 @@ func (b *Backend) SetPortSecurity(ctx context.Context, spec network.PortSecurity
 	if err := os.WriteFile(filepath.Join(d, spec.PortID+".json"), data, 0o644); err != nil {
 		return fmt.Errorf("recording the rules of port %s: %w", spec.PortID, err)
 	}
-	name := b.name(TypeServer, spec.DeviceID)
+	name, err := b.instanceContainer(ctx, spec.DeviceID)
+	if err != nil || name == "" {
+		return err // not an instance, or not made yet: its start applies the record
+	}
 	defer b.lock(name)()
-	return b.applySecurity(ctx, spec.DeviceID)
+	return b.applySecurity(ctx, name, spec.DeviceID)
+}
+
+// instanceContainer is the container of instance deviceID: a server's, or the bare-metal host
+// it is deployed on; "" when there is none.
+func (b *Backend) instanceContainer(ctx context.Context, deviceID string) (string, error) {
+	name := b.name(TypeServer, deviceID)
+	if _, err := b.docker.InspectContainer(ctx, name); err == nil {
+		return name, nil
+	} else if !dockercli.IsNotFound(err) {
+		return "", err
+	}
+	out, err := b.docker.Run(ctx, "ps", "-a", "--format", "{{.Names}}", "--filter", "label="+LabelInstance+"="+b.cfg.Instance,
+		"--filter", "label="+LabelInstanceUUID+"="+deviceID)
+	if err != nil {
+		return "", fmt.Errorf("finding the instance %s: %w", deviceID, err)
+	}
+	return strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), nil
 }
 
 // portSpecs reads the recorded rules of a device's ports.
@@ -64,14 +85,13 @@ func (b *Backend) portSpecs(deviceID string) ([]network.PortSecuritySpec, error)
 	return out, nil
 }
 
-// applySecurity programs the recorded rules into the running container of an instance; a
+// applySecurity programs the recorded rules of instance deviceID into its container name; a
 // container that does not run (yet) is left alone: it gets them when it starts.
-func (b *Backend) applySecurity(ctx context.Context, deviceID string) error {
+func (b *Backend) applySecurity(ctx context.Context, name, deviceID string) error {
 	specs, err := b.portSpecs(deviceID)
 	if err != nil || len(specs) == 0 {
 		return err
 	}
-	name := b.name(TypeServer, deviceID)
 	c, err := b.docker.InspectContainer(ctx, name)
 	if err != nil || !c.State.Running {
 		return nil

@@ -40,7 +40,7 @@ func (b *Backend) CreateServer(ctx context.Context, spec compute.ServerSpec) err
 	if err := b.ensureMachine(ctx, m); err != nil {
 		return err
 	}
-	return b.applySecurity(ctx, spec.ID)
+	return b.applySecurity(ctx, name, spec.ID)
 }
 
 // portLegs are the docker attachments of a server's ports, the first IPv4 address of each.
@@ -97,5 +97,5 @@ func (b *Backend) ServerAction(ctx context.Context, id, action string) error {
 	if action == compute.ActionStop {
 		return nil
 	}
-	return b.applySecurity(ctx, id)
+	return b.applySecurity(ctx, name, id)
 }
