@@ -17,11 +17,16 @@ func (b *Backend) Inventory(ctx context.Context) ([]services.RealObject, error) 
 	if err != nil {
 		return nil, fmt.Errorf("listing the docker objects of %s: %w", b.cfg.Instance, err)
 	}
+	return realObjects(objs), nil
+}
+
+// realObjects names docker objects by the resources their labels say they stand for.
+func realObjects(objs []dockercli.Object) []services.RealObject {
 	out := make([]services.RealObject, 0, len(objs))
 	for _, o := range objs {
 		out = append(out, services.RealObject{Type: o.Labels[LabelType], ID: o.Labels[LabelID], Name: o.Name, Kind: o.Kind})
 	}
-	return out, nil
+	return out
 }
 
 // RemoveObject removes one docker object.
@@ -53,11 +58,7 @@ func DownAll(ctx context.Context, cli dockercli.CLI) ([]services.RealObject, err
 	if err != nil {
 		return nil, fmt.Errorf("listing fakecloud's docker objects: %w", err)
 	}
-	out := make([]services.RealObject, 0, len(objs))
-	for _, o := range objs {
-		out = append(out, services.RealObject{Type: o.Labels[LabelType], ID: o.Labels[LabelID], Name: o.Name, Kind: o.Kind})
-	}
-	return removeAll(ctx, cli, out)
+	return removeAll(ctx, cli, realObjects(objs))
 }
 
 // removeAll removes objects, containers first (networks cannot go while used).

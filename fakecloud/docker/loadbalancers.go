@@ -49,10 +49,8 @@ func (b *Backend) EnsureLoadBalancer(ctx context.Context, spec loadbalancer.Spec
 		}
 	}
 	c, err := b.docker.InspectContainer(ctx, name)
-	if dockercli.IsNotFound(err) {
-		if err := os.WriteFile(filepath.Join(dir, "haproxy.cfg"), cfg, 0o644); err != nil {
-			return fmt.Errorf("writing haproxy.cfg of load balancer %s: %w", spec.ID, err)
-		}
+	switch {
+	case dockercli.IsNotFound(err):
 		args := []string{"create", "--name", name, "--hostname", "amphora-" + spec.ID[:min(8, len(spec.ID))]}
 		args = append(args, b.labels(TypeLoadBalancer, spec.ID, spec.Project, spec.Name)...)
 		args = append(args, "--restart=on-failure:1", "--volume", dir+":"+lbConfigDir)
@@ -60,27 +58,18 @@ func (b *Backend) EnsureLoadBalancer(ctx context.Context, spec loadbalancer.Spec
 		if _, err := b.docker.Run(ctx, append(args, b.cfg.LoadBalancerImage)...); err != nil {
 			return classify(fmt.Errorf("creating load balancer %s: %w", spec.ID, err))
 		}
-		for _, l := range legs[1:] {
-			if _, err := b.docker.Run(ctx, append(append([]string{"network", "connect"}, legArgs(l, "")...), name)...); err != nil {
-				return classify(fmt.Errorf("attaching load balancer %s to %s: %w", spec.ID, l.network, err))
-			}
-		}
-		if _, err := b.docker.Run(ctx, "start", name); err != nil {
-			return classify(fmt.Errorf("starting load balancer %s: %w", spec.ID, err))
-		}
-		return nil
-	}
-	if err != nil {
+		c.NetworkSettings.Networks = map[string]dockercli.Endpoint{legs[0].network: {}}
+	case err != nil:
 		return err
 	}
 	for _, l := range legs[1:] {
 		if _, ok := c.NetworkSettings.Networks[l.network]; !ok {
-			if _, err := b.docker.Run(ctx, append(append([]string{"network", "connect"}, legArgs(l, "")...), name)...); err != nil {
-				return classify(fmt.Errorf("attaching load balancer %s to %s: %w", spec.ID, l.network, err))
+			if err := b.connect(ctx, name, l); err != nil {
+				return err
 			}
 		}
 	}
-	if !c.State.Running {
+	if !c.State.Running { // new, or stopped: it reads the configuration as it starts
 		if err := os.WriteFile(filepath.Join(dir, "haproxy.cfg"), cfg, 0o644); err != nil {
 			return fmt.Errorf("writing haproxy.cfg of load balancer %s: %w", spec.ID, err)
 		}

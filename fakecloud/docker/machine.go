@@ -99,8 +99,8 @@ func (b *Backend) ensureMachine(ctx context.Context, m machine) error {
 		return classify(fmt.Errorf("creating container %s: %w", m.name, err))
 	}
 	for _, l := range m.legs[1:] {
-		if _, err := b.docker.Run(ctx, append(append([]string{"network", "connect"}, legArgs(l, "")...), m.name)...); err != nil {
-			return classify(fmt.Errorf("attaching %s to %s: %w", m.name, l.network, err))
+		if err := b.connect(ctx, m.name, l); err != nil {
+			return err
 		}
 	}
 	return b.startMachine(ctx, m.name)
@@ -120,6 +120,14 @@ func legArgs(l leg, networkFlag string) []string {
 		args = append(args, l.network)
 	}
 	return args
+}
+
+// connect attaches a container, started or not, to the network of l.
+func (b *Backend) connect(ctx context.Context, container string, l leg) error {
+	if _, err := b.docker.Run(ctx, append(append([]string{"network", "connect"}, legArgs(l, "")...), container)...); err != nil {
+		return classify(fmt.Errorf("attaching %s to %s: %w", container, l.network, err))
+	}
+	return nil
 }
 
 func (b *Backend) startMachine(ctx context.Context, name string) error {

@@ -149,6 +149,14 @@ type routerLeg struct {
 	byHand  bool // added inside the container: docker keeps this address as its gateway
 }
 
+// leg is the docker attachment of l: docker picks the address when l's is held by hand.
+func (l routerLeg) leg() leg {
+	if l.byHand {
+		return leg{network: l.network}
+	}
+	return leg{network: l.network, ip: l.address}
+}
+
 // applyRouter brings the router's container in line with st.
 func (b *Backend) applyRouter(ctx context.Context, st routerState) error {
 	name := b.name(TypeRouter, st.Spec.ID)
@@ -163,11 +171,8 @@ func (b *Backend) applyRouter(ctx context.Context, st routerState) error {
 	if dockercli.IsNotFound(err) {
 		args := []string{"create", "--name", name, "--hostname", "router-" + st.Spec.ID[:min(8, len(st.Spec.ID))]}
 		args = append(args, b.labels(TypeRouter, st.Spec.ID, st.Spec.Project, "")...)
-		args = append(args, "--privileged", "--sysctl", "net.ipv4.ip_forward=1", "--restart=on-failure:1",
-			"--network", legs[0].network)
-		if !legs[0].byHand {
-			args = append(args, "--ip", legs[0].address)
-		}
+		args = append(args, "--privileged", "--sysctl", "net.ipv4.ip_forward=1", "--restart=on-failure:1")
+		args = append(args, legArgs(legs[0].leg(), "--network")...)
 		if _, err := b.docker.Run(ctx, append(args, b.cfg.RouterImage, "sleep", "infinity")...); err != nil {
 			return classify(fmt.Errorf("creating router %s: %w", st.Spec.ID, err))
 		}
@@ -193,12 +198,8 @@ func (b *Backend) applyRouter(ctx context.Context, st routerState) error {
 		if _, ok := c.NetworkSettings.Networks[l.network]; ok {
 			continue
 		}
-		args := []string{"network", "connect"}
-		if !l.byHand {
-			args = append(args, "--ip", l.address)
-		}
-		if _, err := b.docker.Run(ctx, append(args, l.network, name)...); err != nil {
-			return classify(fmt.Errorf("attaching router %s to %s: %w", st.Spec.ID, l.network, err))
+		if err := b.connect(ctx, name, l.leg()); err != nil {
+			return err
 		}
 	}
 	if !c.State.Running {

@@ -207,8 +207,10 @@ func (s *Service) syncSecurityGroup(ctx context.Context, id string) error {
 		}
 		return false
 	})
+	// The group's rules changed, not its membership: its ports are applied again, and no
+	// peer (a port admitting this group's members) needs to be.
 	for _, p := range ports {
-		if err := s.syncPort(ctx, p.ID); err != nil {
+		if err := s.backend.SetPortSecurity(ctx, s.portSecuritySpec(&p)); err != nil {
 			return err
 		}
 	}

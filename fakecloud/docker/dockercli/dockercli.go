@@ -206,10 +206,11 @@ func (c CLI) List(ctx context.Context, selector ...string) ([]Object, error) {
 			continue
 		}
 		fields := strings.Fields(ids)
-		inspect := append([]string{kind, "inspect", "--format", "{{json .Labels}}\t{{.Name}}"}, fields...)
+		labels := "{{json .Labels}}"
 		if kind == "container" {
-			inspect[3] = "{{json .Config.Labels}}\t{{.Name}}"
+			labels = "{{json .Config.Labels}}"
 		}
+		inspect := append([]string{kind, "inspect", "--format", labels + "\t{{.Name}}"}, fields...)
 		lines, err := c.Run(ctx, inspect...)
 		if err != nil {
 			if IsNotFound(err) {
