@@ -15,7 +15,8 @@
 #             and writes .cache/clusterctl/clusterctl.yaml pointing clusterctl at it (and at the
 #             cert-manager manifest that hack/cert-manager.sh puts beside it).
 # VERSION is .clusterAPI of versions/versions.json. Heavy steps take /tmp/kaas-heavy.lock.
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# common.sh: lib.sh plus the heavy-build lock shared with the image builders.
+source "$(dirname "${BASH_SOURCE[0]}")/images/common.sh"
 
 command -v jq >/dev/null || die "jq is not installed" "run: make setup"
 CAPI_VERSION=$(jq -er .clusterAPI "${ROOT}/versions/versions.json") || die "no .clusterAPI in versions/versions.json" "pin the Cluster API version there"
@@ -33,19 +34,6 @@ PROVIDERS=(
   "ControlPlaneProvider kubeadm control-plane-kubeadm controlplane/kubeadm kaas/kubeadm-control-plane-controller control-plane-components.yaml"
 )
 
-heavy() {
-  if ! flock -n /tmp/kaas-heavy.lock true 2>/dev/null; then log "waiting for the heavy-build lock /tmp/kaas-heavy.lock (another build runs)"; fi
-  flock /tmp/kaas-heavy.lock "$@"
-}
-
-# module_dir prints where sigs.k8s.io/cluster-api@VERSION lies in the module cache.
-module_dir() {
-  local d
-  d=$(cd "${TMPDIR:-/tmp}" && go mod download -json "sigs.k8s.io/cluster-api@${CAPI_VERSION}" | jq -r '.Dir // empty') || true
-  [[ -d $d ]] || die "cannot download sigs.k8s.io/cluster-api@${CAPI_VERSION}" "check the Go module proxy: go list -m sigs.k8s.io/cluster-api@${CAPI_VERSION}"
-  echo "$d"
-}
-
 # IMAGE_RECIPE names how an image is built (flags, Dockerfile); bump it when that changes.
 IMAGE_RECIPE="scratch-v1 tags=fieldsv1string ldflags=version,-s,-w uid=65532"
 # content_key prints the hash an image depends on: the module version, the Go toolchain, the
@@ -57,7 +45,7 @@ prepare_module() {
   if [[ -f ${BUILD_DIR}/.prepared && "$(cat "${BUILD_DIR}/.prepared")" == "$want" ]]; then return; fi
   log "preparing the wrapper module ${BUILD_DIR} (downloads on a cold module cache)"
   mkdir -p "${BUILD_DIR}"
-  local goline; goline=$(grep -m1 '^go ' "$(module_dir)/go.mod")
+  local goline; goline=$(grep -m1 '^go ' "$(module_dir "sigs.k8s.io/cluster-api@${CAPI_VERSION}")/go.mod")
   cat > "${BUILD_DIR}/go.mod" <<EOF
 // Throw-away wrapper module written by hack/capi.sh; safe to delete.
 module kaas.local/capi
@@ -138,7 +126,7 @@ kustomize() {
 
 repository() {
   local mod p type name label pkg image file dir overlay key orig
-  mod=$(module_dir)
+  mod=$(module_dir "sigs.k8s.io/cluster-api@${CAPI_VERSION}")
   key=$(hash_of "${CAPI_VERSION}" "${BASH_SOURCE[0]}")
   mkdir -p "${REPO}" "${REPO_ROOT}/overrides"
   for p in "${PROVIDERS[@]}"; do

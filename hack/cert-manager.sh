@@ -14,7 +14,8 @@
 # VERSION is v1.11.5: the newest release whose root module still holds cmd/controller,
 # cmd/webhook and cmd/cainjector (later ones keep them in modules the proxy does not serve).
 # Heavy steps take /tmp/kaas-heavy.lock.
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# common.sh: lib.sh plus the heavy-build lock shared with the image builders.
+source "$(dirname "${BASH_SOURCE[0]}")/images/common.sh"
 
 CM_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"
 CM_MODULE=github.com/cert-manager/cert-manager
@@ -30,23 +31,11 @@ export GOFLAGS=-buildvcs=false
 
 command -v jq >/dev/null || die "jq is not installed" "run: make setup"
 
-heavy() {
-  if ! flock -n /tmp/kaas-heavy.lock true 2>/dev/null; then log "waiting for the heavy-build lock /tmp/kaas-heavy.lock (another build runs)"; fi
-  flock /tmp/kaas-heavy.lock "$@"
-}
-
-module_dir() {
-  local d
-  d=$(cd "${TMPDIR:-/tmp}" && go mod download -json "${CM_MODULE}@${CM_VERSION}" | jq -r '.Dir // empty') || true
-  [[ -d $d ]] || die "cannot download ${CM_MODULE}@${CM_VERSION}" "check the Go module proxy: go list -m ${CM_MODULE}@${CM_VERSION}"
-  echo "$d"
-}
-
 prepare_module() {
   local want="${CM_VERSION} $(hash_of "${BASH_SOURCE[0]}")" mod
   if [[ -f ${BUILD_DIR}/.prepared && "$(cat "${BUILD_DIR}/.prepared")" == "$want" ]]; then return; fi
   log "preparing the wrapper module ${BUILD_DIR} (downloads on a cold module cache)"
-  mod=$(module_dir)
+  mod=$(module_dir "${CM_MODULE}@${CM_VERSION}")
   mkdir -p "${BUILD_DIR}"
   {
     echo "// Throw-away wrapper module written by hack/cert-manager.sh; safe to delete."
@@ -129,7 +118,7 @@ manifest() {
     return
   fi
   build_helm
-  mod=$(module_dir)
+  mod=$(module_dir "${CM_MODULE}@${CM_VERSION}")
   chart="${BUILD_DIR}/chart/cert-manager"
   rm -rf "${BUILD_DIR}/chart"; mkdir -p "${chart}/templates"
   # The chart as cert-manager's release assembles it (make/manifests.mk): templates, values,

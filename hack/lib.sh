@@ -15,3 +15,12 @@ log() { printf '[%4ss] %s\n' "$(( $(date +%s) - _t0 ))" "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$1" >&2; [[ $# -gt 1 ]] && printf '  try: %s\n' "$2" >&2; exit 1; }
 # hash_of prints a short content hash of the given files and strings.
 hash_of() { { for a in "$@"; do if [[ -e $a ]]; then find "$a" -type f -print0 | sort -z | xargs -0 sha256sum; else echo "$a"; fi; done; } | sha256sum | cut -c1-16; }
+
+# module_dir MODULE@VERSION downloads a Go module (if needed) and prints where it lies in the
+# module cache.
+module_dir() {
+  local d
+  d=$(cd "${TMPDIR:-/tmp}" && go mod download -json "$1" | jq -r '.Dir // empty') || true
+  [[ -d $d ]] || die "cannot download $1" "check the Go module proxy: go list -m $1"
+  echo "$d"
+}
