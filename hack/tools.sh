@@ -4,12 +4,14 @@
 #   kind       sigs.k8s.io/kind at .kind of versions/versions.json
 #   clusterctl sigs.k8s.io/cluster-api/cmd/clusterctl at .clusterAPI
 #   kubectl    from k8s.io/kubernetes at the newest pinned Kubernetes version
+#   controller-gen  sigs.k8s.io/controller-tools at .controllerTools (CRDs, RBAC, deepcopy)
 # A tool already in ./bin at the right version is left alone. Usage: hack/tools.sh [TOOL...]
 source "$(dirname "${BASH_SOURCE[0]}")/images/common.sh"
 
 KIND_VERSION=$(pinned .kind)
 CAPI_VERSION=$(pinned .clusterAPI)
 KUBECTL_VERSION=$(pinned '.kubernetes[-1].version')
+CONTROLLER_TOOLS_VERSION=$(pinned .controllerTools)
 TOOLS_DIR="${CACHE}/tools"
 
 build_kind() {
@@ -53,10 +55,24 @@ build_kubectl() {
   log "kubectl: $("${BIN}/kubectl" version --client -o json | jq -r .clientVersion.gitVersion)"
 }
 
+build_controller-gen() {
+  local stamp="${BIN}/.controller-gen.version"
+  if [[ -x ${BIN}/controller-gen && "$(cat "${stamp}" 2>/dev/null)" == "${CONTROLLER_TOOLS_VERSION}" ]]; then return; fi
+  log "building controller-gen ${CONTROLLER_TOOLS_VERSION}"
+  local dir="${TOOLS_DIR}/controller-gen"
+  wrapper_module "${dir}" kaas.local/tools/controller-gen
+  (cd "${dir}" && go get "sigs.k8s.io/controller-tools/cmd/controller-gen@${CONTROLLER_TOOLS_VERSION}" >/dev/null 2>&1) \
+    || die "go get sigs.k8s.io/controller-tools@${CONTROLLER_TOOLS_VERSION} failed" "check the module proxy: go list -m sigs.k8s.io/controller-tools@${CONTROLLER_TOOLS_VERSION}"
+  (cd "${dir}" && heavy env CGO_ENABLED=0 go build -trimpath -o "${BIN}/controller-gen" sigs.k8s.io/controller-tools/cmd/controller-gen) \
+    || die "building controller-gen failed" "rerun with the log above; rm -rf ${dir} to start clean"
+  echo "${CONTROLLER_TOOLS_VERSION}" > "${stamp}"
+  log "controller-gen: $("${BIN}/controller-gen" --version)"
+}
+
 tools=("$@"); ((${#tools[@]})) || tools=(kind clusterctl kubectl)
 for t in "${tools[@]}"; do
   case $t in
-    kind|clusterctl|kubectl) "build_$t" ;;
-    *) die "unknown tool $t" "hack/tools.sh [kind] [clusterctl] [kubectl]" ;;
+    kind|clusterctl|kubectl|controller-gen) "build_$t" ;;
+    *) die "unknown tool $t" "hack/tools.sh [kind] [clusterctl] [kubectl] [controller-gen]" ;;
   esac
 done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # all.sh builds every image the sandbox's clusters need, offline and cached by content: the
-# Debian bases, the add-ons (flannel, local-path, busybox) and, for each pinned Kubernetes
-# version (or only those given), its component images and its node image kaas/node:VERSION.
+# Debian bases, the add-ons (flannel, local-path, busybox), HAProxy, the service cluster's
+# controllers (Cluster API core and kubeadm providers, cert-manager, with clusterctl's local
+# repository) and, for each pinned Kubernetes version (or only those given), its component
+# images and its node image kaas/node:VERSION.
 # A warm rerun with nothing changed only checks hashes. Usage: all.sh [VERSION...]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -12,6 +14,8 @@ main() {
   "${ROOT}/hack/images/base.sh"
   "${ROOT}/hack/images/addons.sh"
   "${ROOT}/hack/images/haproxy.sh"
+  "${ROOT}/hack/capi.sh" all
+  "${ROOT}/hack/cert-manager.sh" all
   export KAAS_IMAGES_SHARED_READY=1
   local v i=0
   for v in "${versions[@]}"; do

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/kaas-sandbox/sandbox/versions"
@@ -62,4 +63,19 @@ func ClusterAPICRDDirs(t testing.TB, providers ...string) []string {
 		dirs = append(dirs, filepath.Join(root, filepath.FromSlash(p), "config", "crd", "bases"))
 	}
 	return dirs
+}
+
+// ProjectCRDDir returns config/crd/bases of this repository: the CRDs `make generate` makes
+// for the project's own API groups.
+func ProjectCRDDir(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot find the testenv package's source file")
+	}
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "config", "crd", "bases")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("the project's CRDs are missing (%v): run make generate", err)
+	}
+	return dir
 }
