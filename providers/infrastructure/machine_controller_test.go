@@ -253,4 +253,3 @@ func testMachineBuildFailureReplaced(f *fixture) {
 		t.Errorf("servers of the machine: %+v, want exactly one ACTIVE", list)
 	}
 }
-
