@@ -51,3 +51,22 @@ func Load() (List, error) {
 
 // Newest returns the newest pinned Kubernetes release (the list is kept oldest first).
 func (l List) Newest() Kubernetes { return l.Kubernetes[len(l.Kubernetes)-1] }
+
+// Find returns the pinned release with this exact version (e.g. "v1.36.3").
+func (l List) Find(version string) (Kubernetes, bool) {
+	for _, k := range l.Kubernetes {
+		if k.Version == version {
+			return k, true
+		}
+	}
+	return Kubernetes{}, false
+}
+
+// Versions returns the pinned Kubernetes versions, oldest first.
+func (l List) Versions() []string {
+	out := make([]string, 0, len(l.Kubernetes))
+	for _, k := range l.Kubernetes {
+		out = append(out, k.Version)
+	}
+	return out
+}
