@@ -69,13 +69,25 @@ func ClusterAPICRDDirs(t testing.TB, providers ...string) []string {
 // for the project's own API groups.
 func ProjectCRDDir(t testing.TB) string {
 	t.Helper()
+	return projectDir(t, "config", "crd", "bases")
+}
+
+// ProjectWebhookDir returns config/webhook of this repository: the webhook configurations
+// `make generate` makes.
+func ProjectWebhookDir(t testing.TB) string {
+	t.Helper()
+	return projectDir(t, "config", "webhook")
+}
+
+func projectDir(t testing.TB, elem ...string) string {
+	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		t.Fatal("cannot find the testenv package's source file")
 	}
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "config", "crd", "bases")
+	dir := filepath.Join(append([]string{filepath.Dir(file), "..", ".."}, elem...)...)
 	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("the project's CRDs are missing (%v): run make generate", err)
+		t.Fatalf("%s is missing (%v): run make generate", filepath.Join(elem...), err)
 	}
 	return dir
 }

@@ -38,6 +38,17 @@ type Options struct {
 	// Scheme holds the Go types the returned client knows. Nil means client-go's scheme
 	// (the built-in Kubernetes kinds).
 	Scheme *runtime.Scheme
+	// WebhookDir, when set, is a directory of webhook configurations (controller-gen's
+	// manifests.yaml) to install, pointed at a local webhook server the test starts on
+	// Env.Webhook's host, port and certificate directory.
+	WebhookDir string
+}
+
+// WebhookServer is where the installed webhook configurations send admission reviews.
+type WebhookServer struct {
+	Host    string
+	Port    int
+	CertDir string
 }
 
 // Env is a running test control plane.
@@ -48,6 +59,8 @@ type Env struct {
 	Client client.Client
 	// CRDs are the CustomResourceDefinitions that were installed, all of them established.
 	CRDs []*apiextensionsv1.CustomResourceDefinition
+	// Webhook is set when Options.WebhookDir was.
+	Webhook *WebhookServer
 }
 
 // AssetsDir returns the directory holding the envtest binaries, or an error that says how to
@@ -109,6 +122,10 @@ func start(opts Options) (*Env, func() error, error) {
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
 	te.CRDInstallOptions.MaxTime = time.Minute
+	if opts.WebhookDir != "" {
+		te.WebhookInstallOptions.Paths = []string{opts.WebhookDir}
+		te.WebhookInstallOptions.IgnoreErrorIfPathMissing = false
+	}
 	cfg, err := te.Start()
 	if err != nil {
 		// Start may leave etcd running when the apiserver fails; stop what was started.
@@ -128,5 +145,10 @@ func start(opts Options) (*Env, func() error, error) {
 	if err != nil {
 		return nil, nil, errors.Join(fmt.Errorf("creating a client for %s: %w", cfg.Host, err), stop())
 	}
-	return &Env{Config: cfg, Client: c, CRDs: te.CRDs}, stop, nil
+	env := &Env{Config: cfg, Client: c, CRDs: te.CRDs}
+	if opts.WebhookDir != "" {
+		w := te.WebhookInstallOptions
+		env.Webhook = &WebhookServer{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir}
+	}
+	return env, stop, nil
 }

@@ -121,3 +121,10 @@ func apiServerDeployment(v valid) (*appsv1.Deployment, error) {
 		},
 	}, nil
 }
+
+// APIServerService returns the apiserver's NodePort Service alone, as Build makes it: the
+// controller applies it before anything else, because the load balancer's members need its
+// node port and every certificate needs the load balancer's VIP.
+func APIServerService(cluster, namespace string, owner *metav1.OwnerReference) *corev1.Service {
+	return apiServerService(valid{Params: Params{ClusterName: cluster, Namespace: namespace, Owner: owner}})
+}

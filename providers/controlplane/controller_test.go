@@ -1,0 +1,420 @@
+package controlplane_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	controlplanev1 "github.com/kaas-sandbox/sandbox/api/controlplane/v1alpha1"
+	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
+	"github.com/kaas-sandbox/sandbox/fakecloud/faults"
+	"github.com/kaas-sandbox/sandbox/fakecloud/loadbalancer"
+	"github.com/kaas-sandbox/sandbox/internal/testenv"
+	"github.com/kaas-sandbox/sandbox/providers/cloudclient"
+	"github.com/kaas-sandbox/sandbox/providers/controlplane"
+	"github.com/kaas-sandbox/sandbox/providers/scheme"
+	"github.com/kaas-sandbox/sandbox/providers/workloadclient"
+	"github.com/kaas-sandbox/sandbox/versions"
+)
+
+// fixture: a real API server standing for both the service cluster and the customer cluster,
+// and a fakecloud on its memory backend. There is no kubelet, so the test plays the pods'
+// part by setting the StatefulSet's and Deployments' status.
+type fixture struct {
+	t     *testing.T
+	c     client.Client
+	cloud *cloudtest.Harness
+	ns    string
+}
+
+func (f *fixture) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	f.t.Cleanup(cancel)
+	return ctx
+}
+
+func (f *fixture) eventually(what string, timeout time.Duration, cond func() (bool, string)) {
+	f.t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(100 * time.Millisecond)
+	}
+	f.t.Fatalf("%s: not reached after %s; last state: %s", what, timeout, last)
+}
+
+func conditionOf(cp *controlplanev1.GcoreControlPlane, t string) string {
+	for _, c := range cp.Status.Conditions {
+		if c.Type == t {
+			return string(c.Status) + "/" + c.Reason + ": " + c.Message
+		}
+	}
+	return "<none>"
+}
+
+func TestControlPlane(t *testing.T) {
+	s, err := scheme.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := testenv.Start(t, testenv.Options{CRDDirs: append(testenv.ClusterAPICRDDirs(t), testenv.ProjectCRDDir(t)), Scheme: s})
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: s, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &controlplane.GcoreControlPlaneReconciler{Client: mgr.GetClient(), Clouds: cloudclient.NewFactory(mgr.GetAPIReader()), Workload: workloadclient.Static{C: env.Client}}
+	if err := r.SetupWithManager(ctx, mgr, controller.Options{SkipNameValidation: ptr.To(true)}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+	// One service-cluster node, on the external network.
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "service-node-1", Annotations: map[string]string{controlplane.MemberAddressAnnotation: "172.24.4.50"}}}
+	if err := env.Client.Create(context.Background(), node); err != nil {
+		t.Fatal(err)
+	}
+	for name, test := range map[string]func(*fixture){
+		"LifecycleAndUpgrade":   testLifecycleAndUpgrade,
+		"LoadBalancerInError":   testLoadBalancerInError,
+		"OctaviaDownAtCreation": testOctaviaDownAtCreation,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := &fixture{t: t, c: env.Client, cloud: cloudtest.Start(t), ns: strings.ToLower(name)}
+			if err := f.c.Create(f.ctx(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.ns}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.c.Create(f.ctx(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cloud", Namespace: f.ns}, Data: map[string][]byte{cloudclient.CloudsYAMLKey: []byte(f.cloud.CloudsYAML())}}); err != nil {
+				t.Fatal(err)
+			}
+			test(f)
+		})
+	}
+}
+
+// newControlPlane makes a Cluster and its GcoreControlPlane (named differently, as in
+// Cluster API's own templates, so names must come from the Cluster).
+func (f *fixture) newControlPlane(cluster, version string) *controlplanev1.GcoreControlPlane {
+	f.t.Helper()
+	cl := &clusterv1.Cluster{
+		ObjectMeta: metav1.ObjectMeta{Name: cluster, Namespace: f.ns},
+		Spec: clusterv1.ClusterSpec{
+			ClusterNetwork:  clusterv1.ClusterNetwork{Pods: clusterv1.NetworkRanges{CIDRBlocks: []string{"10.244.0.0/16"}}, Services: clusterv1.NetworkRanges{CIDRBlocks: []string{"10.0.0.0/24"}}}, // envtest's own service range: the test API server stands in for the customer cluster
+			ControlPlaneRef: clusterv1.ContractVersionedObjectReference{APIGroup: controlplanev1.GroupVersion.Group, Kind: "GcoreControlPlane", Name: cluster + "-control-plane"},
+		},
+	}
+	if err := f.c.Create(f.ctx(), cl); err != nil {
+		f.t.Fatal(err)
+	}
+	cp := &controlplanev1.GcoreControlPlane{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: cluster + "-control-plane", Namespace: f.ns, Labels: map[string]string{clusterv1.ClusterNameLabel: cluster},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: clusterv1.GroupVersion.String(), Kind: "Cluster", Name: cluster, UID: cl.UID}},
+		},
+		Spec: controlplanev1.GcoreControlPlaneSpec{
+			Version: version, Replicas: ptr.To[int32](2), Etcd: controlplanev1.EtcdSpec{Replicas: 3},
+			IdentityRef: controlplanev1.IdentityReference{Name: "cloud", CloudName: cloudtest.Demo},
+		},
+	}
+	if err := f.c.Create(f.ctx(), cp); err != nil {
+		f.t.Fatal(err)
+	}
+	return cp
+}
+
+func (f *fixture) get(obj client.Object) error {
+	return f.c.Get(f.ctx(), client.ObjectKeyFromObject(obj), obj)
+}
+
+// waitEndpoint waits until the control plane has a VIP.
+func (f *fixture) waitEndpoint(cp *controlplanev1.GcoreControlPlane) {
+	f.t.Helper()
+	f.eventually("controlPlaneEndpoint set", 30*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		return cp.Spec.ControlPlaneEndpoint.IsValid(), conditionOf(cp, controlplanev1.EndpointReadyCondition)
+	})
+}
+
+// rollOut plays kubelet and the workload controllers: every component reports all replicas
+// updated and ready at its current template.
+func (f *fixture) rollOut(cluster string) {
+	f.t.Helper()
+	ctx := f.ctx()
+	var sts appsv1.StatefulSet
+	if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + "-etcd"}, &sts); err != nil {
+		f.t.Fatal(err)
+	}
+	n := ptr.Deref(sts.Spec.Replicas, 1)
+	rev := fmt.Sprintf("rev-%d", sts.Generation)
+	sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n, CurrentReplicas: n, CurrentRevision: rev, UpdateRevision: rev}
+	if err := f.c.Status().Update(ctx, &sts); err != nil {
+		f.t.Fatal(err)
+	}
+	for _, name := range []string{"-apiserver", "-controller-manager", "-scheduler"} {
+		var d appsv1.Deployment
+		if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + name}, &d); err != nil {
+			f.t.Fatal(err)
+		}
+		n := ptr.Deref(d.Spec.Replicas, 1)
+		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n}
+		if err := f.c.Status().Update(ctx, &d); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+func (f *fixture) image(kind, name string) string {
+	f.t.Helper()
+	key := types.NamespacedName{Namespace: f.ns, Name: name}
+	var spec corev1.PodSpec
+	switch kind {
+	case "sts":
+		var o appsv1.StatefulSet
+		if err := f.c.Get(f.ctx(), key, &o); err != nil {
+			f.t.Fatal(err)
+		}
+		spec = o.Spec.Template.Spec
+	default:
+		var o appsv1.Deployment
+		if err := f.c.Get(f.ctx(), key, &o); err != nil {
+			f.t.Fatal(err)
+		}
+		spec = o.Spec.Template.Spec
+	}
+	return spec.Containers[0].Image
+}
+
+func (f *fixture) loadBalancer(id string) (*loadbalancers.LoadBalancer, []pools.Member) {
+	f.t.Helper()
+	lbc := f.cloud.Client(f.t, cloudtest.Demo, "load-balancer")
+	lb, err := loadbalancers.Get(context.Background(), lbc, id).Extract()
+	if err != nil {
+		f.t.Fatalf("load balancer %s: %v", id, err)
+	}
+	if len(lb.Pools) == 0 {
+		return lb, nil
+	}
+	pages, err := pools.ListMembers(lbc, lb.Pools[0].ID, pools.ListMembersOpts{}).AllPages(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ms, _ := pools.ExtractMembers(pages)
+	return lb, ms
+}
+
+// testLifecycleAndUpgrade: the load balancer with the node as member and its VIP as endpoint,
+// the PKI and pods, the join objects in the customer cluster, Ready; an upgrade rolls etcd,
+// then the apiserver, then the rest; deletion removes the load balancer.
+func testLifecycleAndUpgrade(f *fixture) {
+	t := f.t
+	l, err := versions.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v0, v1 := l.Kubernetes[0], l.Kubernetes[1]
+	cp := f.newControlPlane("alpha", v0.Version)
+	f.waitEndpoint(cp)
+	if cp.Spec.ControlPlaneEndpoint.Port != 6443 || !strings.HasPrefix(cp.Spec.ControlPlaneEndpoint.Host, "172.24.4.") {
+		t.Errorf("endpoint %+v: want a VIP on the external network 172.24.4.0/24, port 6443", cp.Spec.ControlPlaneEndpoint)
+	}
+	var svc corev1.Service
+	if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "alpha-apiserver"}, &svc); err != nil {
+		t.Fatal(err)
+	}
+	lb, members := f.loadBalancer(cp.Status.LoadBalancerID)
+	if lb.VipAddress != cp.Spec.ControlPlaneEndpoint.Host || len(members) != 1 || members[0].Address != "172.24.4.50" || int32(members[0].ProtocolPort) != svc.Spec.Ports[0].NodePort {
+		t.Errorf("load balancer VIP %s members %+v: want the endpoint's VIP and one member 172.24.4.50:%d", lb.VipAddress, members, svc.Spec.Ports[0].NodePort)
+	}
+	for _, name := range []string{"alpha-ca", "alpha-etcd", "alpha-sa", "alpha-proxy", "alpha-kubeconfig"} {
+		var sec corev1.Secret
+		if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: name}, &sec); err != nil {
+			t.Errorf("secret %s (Cluster API's conventions): %v", name, err)
+		}
+	}
+	f.eventually("pods made, not ready", 30*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		c := conditionOf(cp, controlplanev1.EtcdReadyCondition)
+		return strings.HasPrefix(c, "False/Scaling"), c
+	})
+	if got := f.image("sts", "alpha-etcd"); !strings.HasSuffix(got, ":"+v0.Etcd) {
+		t.Errorf("etcd image %s, want tag %s", got, v0.Etcd)
+	}
+	if ptr.Deref(cp.Status.Initialization.ControlPlaneInitialized, false) {
+		t.Fatal("initialized before any apiserver pod is ready")
+	}
+
+	f.rollOut("alpha")
+	f.eventually("Ready and initialized", 30*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		return ptr.Deref(cp.Status.Initialization.ControlPlaneInitialized, false) && strings.HasPrefix(conditionOf(cp, controlplanev1.ReadyCondition), "True"),
+			conditionOf(cp, controlplanev1.ReadyCondition)
+	})
+	if cp.Status.Version != v0.Version || ptr.Deref(cp.Status.UpToDateReplicas, 0) != 2 || ptr.Deref(cp.Status.ReadyReplicas, 0) != 2 || cp.Status.Selector == "" {
+		t.Errorf("status: version %s, upToDate %v, ready %v, selector %q", cp.Status.Version, cp.Status.UpToDateReplicas, cp.Status.ReadyReplicas, cp.Status.Selector)
+	}
+	var ci corev1.ConfigMap
+	if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: "kube-public", Name: "cluster-info"}, &ci); err != nil {
+		t.Errorf("cluster-info in the customer cluster: %v", err)
+	} else if !strings.Contains(ci.Data["kubeconfig"], cp.Spec.ControlPlaneEndpoint.Host) {
+		t.Errorf("cluster-info names no VIP: %s", ci.Data["kubeconfig"])
+	}
+
+	// Upgrade one minor: etcd first.
+	cp.Spec.Version = v1.Version
+	if err := f.c.Update(f.ctx(), cp); err != nil {
+		t.Fatal(err)
+	}
+	f.eventually("etcd on the new version first", 30*time.Second, func() (bool, string) {
+		img := f.image("sts", "alpha-etcd")
+		return strings.HasSuffix(img, ":"+v1.Etcd), img
+	})
+	if img := f.image("deploy", "alpha-apiserver"); !strings.HasSuffix(img, ":"+v0.Version) {
+		t.Fatalf("the apiserver moved to %s before etcd rolled out", img)
+	}
+	f.rollOut("alpha")
+	f.eventually("then the apiserver", 30*time.Second, func() (bool, string) {
+		img := f.image("deploy", "alpha-apiserver")
+		return strings.HasSuffix(img, ":"+v1.Version), img
+	})
+	if img := f.image("deploy", "alpha-controller-manager"); !strings.HasSuffix(img, ":"+v0.Version) {
+		t.Fatalf("the controller-manager moved to %s before the apiserver rolled out", img)
+	}
+	if err := f.get(cp); err != nil {
+		t.Fatal(err)
+	}
+	if cp.Status.Version != v0.Version {
+		t.Errorf("status.version %s during the upgrade, want the oldest running, %s", cp.Status.Version, v0.Version)
+	}
+	f.rollOut("alpha")
+	f.eventually("then controller-manager and scheduler", 30*time.Second, func() (bool, string) {
+		img := f.image("deploy", "alpha-scheduler")
+		return strings.HasSuffix(img, ":"+v1.Version), img
+	})
+	f.rollOut("alpha")
+	f.eventually("status.version moves on", 30*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		return cp.Status.Version == v1.Version, cp.Status.Version
+	})
+
+	lbID := cp.Status.LoadBalancerID
+	if err := f.c.Delete(f.ctx(), cp); err != nil {
+		t.Fatal(err)
+	}
+	f.eventually("control plane gone", 30*time.Second, func() (bool, string) {
+		err := f.get(cp)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	if _, err := loadbalancers.Get(context.Background(), f.cloud.Client(t, cloudtest.Demo, "load-balancer"), lbID).Extract(); err == nil {
+		t.Errorf("load balancer %s still exists after the control plane was deleted", lbID)
+	}
+}
+
+// testLoadBalancerInError: Octavia leaves the load balancer in ERROR (what once needed a hand
+// in Magnum's database); the controller replaces it on the same VIP, so the endpoint holds.
+func testLoadBalancerInError(f *fixture) {
+	t := f.t
+	l, _ := versions.Load()
+	cp := f.newControlPlane("beta", l.Newest().Version)
+	f.waitEndpoint(cp)
+	firstID, vip := cp.Status.LoadBalancerID, cp.Spec.ControlPlaneEndpoint.Host
+	f.eventually("endpoint ready", 30*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		c := conditionOf(cp, controlplanev1.EndpointReadyCondition)
+		return strings.HasPrefix(c, "True"), c
+	})
+
+	// The next change to the load balancer hangs, then fails: a member update when a node joins.
+	rule, err := f.cloud.Cloud.Faults.Add(faults.Rule{Type: faults.TypeStuck, Service: "load-balancer", Operation: loadbalancer.TaskUpdate, StuckFor: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "service-node-2", Annotations: map[string]string{controlplane.MemberAddressAnnotation: "172.24.4.51"}}}
+	if err := f.c.Create(f.ctx(), node); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.c.Delete(context.Background(), node) })
+	f.eventually("the load balancer went to ERROR", 30*time.Second, func() (bool, string) {
+		lb, _ := f.loadBalancer(firstID)
+		return lb.ProvisioningStatus == "ERROR", lb.ProvisioningStatus
+	})
+	if _, err := f.cloud.Cloud.Faults.Remove(rule.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.eventually("a new load balancer on the same VIP, with both nodes", 60*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		if cp.Status.LoadBalancerID == firstID {
+			return false, "still the first load balancer: " + conditionOf(cp, controlplanev1.EndpointReadyCondition)
+		}
+		lb, members := f.loadBalancer(cp.Status.LoadBalancerID)
+		return lb.ProvisioningStatus == "ACTIVE" && len(members) == 2, fmt.Sprintf("%s, %d members", lb.ProvisioningStatus, len(members))
+	})
+	if cp.Spec.ControlPlaneEndpoint.Host != vip {
+		t.Errorf("the endpoint moved from %s to %s", vip, cp.Spec.ControlPlaneEndpoint.Host)
+	}
+	lb, _ := f.loadBalancer(cp.Status.LoadBalancerID)
+	if lb.VipAddress != vip {
+		t.Errorf("the new load balancer's VIP is %s, want the old %s", lb.VipAddress, vip)
+	}
+}
+
+// testOctaviaDownAtCreation: with Octavia answering 503, the control plane says so and waits;
+// it converges by itself once the service is back.
+func testOctaviaDownAtCreation(f *fixture) {
+	t := f.t
+	rule, err := f.cloud.Cloud.Faults.Add(faults.Rule{Type: faults.TypeOutage, Service: "load-balancer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := versions.Load()
+	cp := f.newControlPlane("gamma", l.Newest().Version)
+	f.eventually("EndpointReady False with the cloud's error", 30*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		c := conditionOf(cp, controlplanev1.EndpointReadyCondition)
+		return strings.HasPrefix(c, "False/CloudError") && strings.Contains(c, "503"), c
+	})
+	if _, err := f.cloud.Cloud.Faults.Remove(rule.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.waitEndpoint(cp)
+}
