@@ -31,7 +31,7 @@ unit: ## Unit tests, with the race detector.
 	$(GO) test -race -count=1 ./...
 
 .PHONY: test
-test: fmt-check vet ## Everything CI runs before e2e: gofmt, go vet, unit, envtest and openstack-CLI tests (envtest's kube-apiserver and etcd are built once into .cache/envtest).
+test: fmt-check vet generate-check ## Everything CI runs before e2e: gofmt, go vet, generated files up to date, unit, envtest and openstack-CLI tests (envtest's kube-apiserver and etcd are built once into .cache/envtest).
 	@hack/test-deps.sh
 	@assets=$$(hack/envtest.sh) || { echo "hack/envtest.sh could not build envtest's kube-apiserver and etcd (see above)"; exit 1; }; \
 	  echo "KUBEBUILDER_ASSETS=$$assets"; \
