@@ -370,9 +370,14 @@ func testLoadBalancerInError(f *fixture) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.c.Delete(context.Background(), node) })
+	// The controller deletes a load balancer in ERROR at once, so it may be seen in ERROR or
+	// already gone.
 	f.eventually("the load balancer went to ERROR", 30*time.Second, func() (bool, string) {
-		lb, _ := f.loadBalancer(firstID)
-		return lb.ProvisioningStatus == "ERROR", lb.ProvisioningStatus
+		lb, err := loadbalancers.Get(context.Background(), f.cloud.Client(t, cloudtest.Demo, "load-balancer"), firstID).Extract()
+		if err != nil {
+			return strings.Contains(err.Error(), "404"), err.Error()
+		}
+		return lb.ProvisioningStatus == "ERROR" || lb.ProvisioningStatus == "PENDING_DELETE", lb.ProvisioningStatus
 	})
 	if _, err := f.cloud.Cloud.Faults.Remove(rule.ID); err != nil {
 		t.Fatal(err)
