@@ -31,11 +31,12 @@ unit: ## Unit tests, with the race detector.
 	$(GO) test -race -count=1 ./...
 
 .PHONY: test
-test: fmt-check vet generate-check ## Everything CI runs before e2e: gofmt, go vet, generated files up to date, unit, envtest and openstack-CLI tests (envtest's kube-apiserver and etcd are built once into .cache/envtest).
+test: fmt-check vet generate-check ## Everything CI runs before e2e: gofmt, go vet, generated files up to date, unit, envtest, openstack-CLI and clusterctl-repository tests (envtest's kube-apiserver and etcd are built once into .cache/envtest).
 	@hack/test-deps.sh
+	@hack/tools.sh kubectl clusterctl
 	@assets=$$(hack/envtest.sh) || { echo "hack/envtest.sh could not build envtest's kube-apiserver and etcd (see above)"; exit 1; }; \
 	  echo "KUBEBUILDER_ASSETS=$$assets"; \
-	  KUBEBUILDER_ASSETS=$$assets KAAS_REQUIRE_OPENSTACK_CLI=1 KAAS_REQUIRE_HAPROXY=1 $(MAKE) --no-print-directory unit
+	  KUBEBUILDER_ASSETS=$$assets KAAS_REQUIRE_OPENSTACK_CLI=1 KAAS_REQUIRE_HAPROXY=1 KAAS_REQUIRE_CLUSTERCTL=1 $(MAKE) --no-print-directory unit
 
 .PHONY: bench
 bench: ## fakecloud at scale: creates/s, p50/p99 of get and list-with-filter with 10,000 of each stored, restart time (BENCH_N=10000).

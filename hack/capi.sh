@@ -175,7 +175,8 @@ EOF
   write_config
 }
 
-# write_config writes the clusterctl config file: the three providers, an empty overrides folder
+# write_config writes the clusterctl config file: the three providers (and the gcore providers
+# hack/providers.sh renders into the same repository), an empty overrides folder
 # (so nothing in ~/.config/cluster-api changes what is installed) and, when hack/cert-manager.sh
 # has put a manifest into the repository, cert-manager from there.
 write_config() {
@@ -189,6 +190,18 @@ write_config() {
       echo "- name: ${name}"
       echo "  type: ${type}"
       echo "  url: ${REPO}/${label}/${CAPI_VERSION}/${file}"
+    done
+    # The project's own providers, once hack/providers.sh has rendered them (newest version).
+    local gp gurl
+    for gp in "InfrastructureProvider infrastructure-gcore infrastructure-components.yaml" \
+      "ControlPlaneProvider control-plane-gcore control-plane-components.yaml" \
+      "BootstrapProvider bootstrap-gcore bootstrap-components.yaml"; do
+      read -r type label file <<<"$gp"
+      gurl=$(ls -d "${REPO}/${label}"/v*/"${file}" 2>/dev/null | sort -V | tail -n1 || true)
+      [[ -n $gurl ]] || continue
+      echo "- name: gcore"
+      echo "  type: ${type}"
+      echo "  url: ${gurl}"
     done
     echo "overridesFolder: ${REPO_ROOT}/overrides"
     # clusterctl would otherwise ask GitHub whether a newer clusterctl exists.
