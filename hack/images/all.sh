@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # all.sh builds every image the sandbox's clusters need, offline and cached by content: the
 # Debian bases, the add-ons (flannel, local-path, busybox), HAProxy, the service cluster's
-# controllers (Cluster API core and kubeadm providers, cert-manager, with clusterctl's local
-# repository) and, for each pinned Kubernetes version (or only those given), its component
+# controllers (Cluster API core and kubeadm providers, cert-manager, our gcore providers, with
+# clusterctl's local repository) and, for each pinned Kubernetes version (or only those given), its component
 # images and its node image kaas/node:VERSION.
 # A warm rerun with nothing changed only checks hashes. Usage: all.sh [VERSION...]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -16,6 +16,7 @@ main() {
   "${ROOT}/hack/images/haproxy.sh"
   "${ROOT}/hack/capi.sh" all
   "${ROOT}/hack/cert-manager.sh" all
+  "${ROOT}/hack/providers.sh" all
   export KAAS_IMAGES_SHARED_READY=1
   local v i=0
   for v in "${versions[@]}"; do
