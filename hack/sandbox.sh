@@ -3,12 +3,15 @@
 #
 #   hack/sandbox.sh up     host setup, tools, images (all cached), a kind cluster named
 #                          kaas-sandbox on the newest pinned node image, the controller images
-#                          loaded into it, then `clusterctl init` against the local provider
+#                          loaded into it, fakecloud (docker backend) with the cluster's nodes on
+#                          its external network, then `clusterctl init` against the local provider
 #                          repository (cert-manager, CAPI core, kubeadm bootstrap and control
-#                          plane); waits until every pod is Running and CAPI's webhooks answer.
-#                          A second run reuses everything and only checks.
-#   hack/sandbox.sh down   deletes the cluster, its docker network and its kubeconfig; images
-#                          stay (they are the build cache).
+#                          plane, and our gcore infrastructure, control plane and bootstrap
+#                          providers); waits until every pod is Running and the webhooks answer;
+#                          then makes the demo cluster (SANDBOX_DEMO=0 skips it) and waits until
+#                          it is Ready. A second run reuses everything and only checks.
+#   hack/sandbox.sh down   deletes the cluster, fakecloud's containers and networks, the docker
+#                          network and the kubeconfig; images stay (they are the build cache).
 #   hack/sandbox.sh status what runs, and how to use it.
 #
 # Env: SANDBOX_WAIT (default 300s) bounds each wait; SANDBOX_SKIP_NODE_IMAGES=1 uses an existing
@@ -29,7 +32,10 @@ VERSIONS_JSON="${ROOT}/versions/versions.json"
 K8S_VERSION=$(jq -er '.kubernetes[-1].version' "$VERSIONS_JSON") || die "cannot read versions/versions.json" "check it is valid JSON (and that jq is installed: make setup)"
 CAPI_VERSION=$(jq -er .clusterAPI "$VERSIONS_JSON")
 CM_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"
+PROVIDERS_VERSION=$(jq -er '.providers // "v0.1.0"' "$VERSIONS_JSON")
+DEMO="${SANDBOX_DEMO_NAME:-demo}"
 IMAGES=(
+  "kaas/gcore-providers:${PROVIDERS_VERSION}"
   "kaas/cluster-api-controller:${CAPI_VERSION}"
   "kaas/kubeadm-bootstrap-controller:${CAPI_VERSION}"
   "kaas/kubeadm-control-plane-controller:${CAPI_VERSION}"
@@ -37,6 +43,11 @@ IMAGES=(
   "kaas/cert-manager-webhook:${CM_VERSION}"
   "kaas/cert-manager-cainjector:${CM_VERSION}"
 )
+# Hosted control planes of every pinned version run in the service cluster: its node image holds
+# the newest version's components, the older ones are loaded.
+while read -r v etcd; do
+  IMAGES+=("registry.k8s.io/kube-apiserver:${v}" "registry.k8s.io/kube-controller-manager:${v}" "registry.k8s.io/kube-scheduler:${v}" "registry.k8s.io/etcd:${etcd}")
+done < <(jq -r '.kubernetes[:-1][] | "\(.version) \(.etcd)"' "$VERSIONS_JSON")
 export KUBECONFIG="${KUBECONFIG_FILE}"
 
 kctl() { kubectl --kubeconfig "${KUBECONFIG_FILE}" "$@"; }
@@ -68,7 +79,23 @@ providers_installed() {
   got=$(kctl get providers -A -o jsonpath='{range .items[*]}{.metadata.name}@{.version}{"\n"}{end}' 2>/dev/null) || return 1
   grep -qx "cluster-api@${CAPI_VERSION}" <<<"$got" \
     && grep -qx "bootstrap-kubeadm@${CAPI_VERSION}" <<<"$got" \
-    && grep -qx "control-plane-kubeadm@${CAPI_VERSION}" <<<"$got"
+    && grep -qx "control-plane-kubeadm@${CAPI_VERSION}" <<<"$got" \
+    && grep -qx "infrastructure-gcore@${PROVIDERS_VERSION}" <<<"$got" \
+    && grep -qx "control-plane-gcore@${PROVIDERS_VERSION}" <<<"$got" \
+    && grep -qx "bootstrap-gcore@${PROVIDERS_VERSION}" <<<"$got"
+}
+
+# missing_providers prints clusterctl init flags for the providers not installed yet (clusterctl
+# init adds providers to a management cluster that has some already).
+missing_providers() {
+  local got
+  got=$(kctl get providers -A -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>/dev/null || true)
+  grep -qx cluster-api <<<"$got" || echo "--core cluster-api:${CAPI_VERSION}"
+  grep -qx bootstrap-kubeadm <<<"$got" || echo "--bootstrap kubeadm:${CAPI_VERSION}"
+  grep -qx control-plane-kubeadm <<<"$got" || echo "--control-plane kubeadm:${CAPI_VERSION}"
+  grep -qx infrastructure-gcore <<<"$got" || echo "--infrastructure gcore:${PROVIDERS_VERSION}"
+  grep -qx control-plane-gcore <<<"$got" || echo "--control-plane gcore:${PROVIDERS_VERSION}"
+  grep -qx bootstrap-gcore <<<"$got" || echo "--bootstrap gcore:${PROVIDERS_VERSION}"
 }
 
 # webhooks_answer dry-runs the creation of a Cluster on the server: it passes only when CAPI's
@@ -128,6 +155,8 @@ up() {
   "${ROOT}/hack/capi.sh" all
   log "== cert-manager ${CM_VERSION} images and manifest"
   "${ROOT}/hack/cert-manager.sh" all
+  log "== our providers ${PROVIDERS_VERSION}: image and clusterctl repository"
+  "${ROOT}/hack/providers.sh" all
   grep -q '^cert-manager:' "${CLUSTERCTL_CONFIG}" || die "${CLUSTERCTL_CONFIG} names no cert-manager" "run: hack/cert-manager.sh manifest"
 
   log "== kind cluster ${NAME} (Kubernetes ${K8S_VERSION}, docker network ${NETWORK})"
@@ -141,26 +170,69 @@ up() {
   local changed
   changed=$(load_images) || exit 1
 
+  log "== fakecloud, and the service cluster's nodes on its external network"
+  "${ROOT}/hack/sandbox-cloud.sh" up "${NETWORK}"
+  local node addr
+  while read -r node addr; do
+    kctl annotate node "$node" --overwrite "kaas.sandbox/lb-member-address=${addr}" >/dev/null \
+      || die "annotating node ${node} failed" "KUBECONFIG=${KUBECONFIG_FILE} kubectl get nodes"
+  done < <("${ROOT}/hack/sandbox-cloud.sh" attach $(kind get nodes --name "${NAME}"))
+
   if providers_installed; then
     log "== providers already installed: $(kctl get providers -A --no-headers | awk '{print $2"@"$6}' | paste -sd' ')"
     if [[ -n $changed ]]; then
       log "restarting the deployments whose images were rebuilt"
       local ns
-      for ns in cert-manager capi-system capi-kubeadm-bootstrap-system capi-kubeadm-control-plane-system; do
+      for ns in cert-manager capi-system capi-kubeadm-bootstrap-system capi-kubeadm-control-plane-system capgc-system gcore-control-plane-system gcore-bootstrap-system; do
         kctl -n "$ns" rollout restart deployment >/dev/null 2>&1 || true
       done
     fi
   else
-    log "== clusterctl init (cert-manager ${CM_VERSION}, cluster-api, kubeadm bootstrap and control plane ${CAPI_VERSION})"
-    if ! clusterctl init --config "${CLUSTERCTL_CONFIG}" --kubeconfig "${KUBECONFIG_FILE}" \
-      --core "cluster-api:${CAPI_VERSION}" --bootstrap "kubeadm:${CAPI_VERSION}" --control-plane "kubeadm:${CAPI_VERSION}" \
+    local flags
+    flags=$(missing_providers)
+    log "== clusterctl init ${flags//$'\n'/ }"
+    # shellcheck disable=SC2086 # one flag and value per word
+    if ! clusterctl init --config "${CLUSTERCTL_CONFIG}" --kubeconfig "${KUBECONFIG_FILE}" ${flags} \
       --wait-providers --wait-provider-timeout 600 2>&1 | tee "${SANDBOX_DIR}/clusterctl-init.log" | sed 's/^/    /' >&2; then
       die "clusterctl init failed" "read ${SANDBOX_DIR}/clusterctl-init.log; KUBECONFIG=${KUBECONFIG_FILE} kubectl get pods -A; then make sandbox again"
     fi
   fi
   wait_ready
+  [[ ${SANDBOX_DEMO:-1} == 0 ]] || demo_cluster
   log "== the sandbox is ready"
   status
+}
+
+# demo_cluster makes the demo customer cluster from the providers' template (once), waits until
+# it is Ready and writes its kubeconfig.
+demo_cluster() {
+  local cloudsb64 wait=${SANDBOX_DEMO_WAIT:-900}
+  cloudsb64=$(base64 -w0 "${CACHE}/sandbox/fakecloud/clouds.yaml")
+  if ! kctl get cluster "${DEMO}" -n default >/dev/null 2>&1; then
+    log "== demo cluster ${DEMO}: Kubernetes ${K8S_VERSION}, hosted control plane, 1 VM and 1 bare-metal worker"
+    GCORE_CLOUDS_YAML_B64="${cloudsb64}" clusterctl generate cluster "${DEMO}" --config "${CLUSTERCTL_CONFIG}" \
+      --kubeconfig "${KUBECONFIG_FILE}" --infrastructure "gcore:${PROVIDERS_VERSION}" --target-namespace default \
+      --kubernetes-version "${K8S_VERSION}" --worker-machine-count 1 >"${SANDBOX_DIR}/${DEMO}.yaml" \
+      || die "clusterctl generate cluster ${DEMO} failed" "clusterctl generate cluster ${DEMO} --list-variables --config ${CLUSTERCTL_CONFIG} --infrastructure gcore"
+    kctl apply -f "${SANDBOX_DIR}/${DEMO}.yaml" >/dev/null || die "applying ${SANDBOX_DIR}/${DEMO}.yaml failed" "kubectl apply -f ${SANDBOX_DIR}/${DEMO}.yaml"
+  fi
+  log "waiting up to ${wait}s for cluster ${DEMO} to be Available (control plane, then workers)"
+  local deadline=$(( $(date +%s) + wait )) line
+  while :; do
+    line=$(kctl get machines -n default -l "cluster.x-k8s.io/cluster-name=${DEMO}" -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase} {end}' 2>/dev/null || true)
+    if kctl wait --for=condition=Available "cluster/${DEMO}" -n default --timeout=10s >/dev/null 2>&1 \
+      && [[ -n $line && $line != *=Pending* && $line != *=Provisioning* && $line != *=Provisioned* && $line != *=Failed* ]]; then
+      break
+    fi
+    if (( $(date +%s) > deadline )); then
+      kctl get clusters,gcorecontrolplanes,machinedeployments,machines -A >&2 || true
+      die "cluster ${DEMO} is not Ready after ${wait}s" "clusterctl describe cluster ${DEMO} --config ${CLUSTERCTL_CONFIG}; kubectl -n capgc-system logs deploy/capgc-controller-manager"
+    fi
+    log "  ${DEMO}: $(kctl get gcorecontrolplane -n default -l "cluster.x-k8s.io/cluster-name=${DEMO}" -o jsonpath='{.items[0].status.conditions[?(@.type=="Ready")].message}' 2>/dev/null | cut -c1-80) machines: ${line:-none yet}"
+    sleep 10
+  done
+  clusterctl get kubeconfig "${DEMO}" -n default --kubeconfig "${KUBECONFIG_FILE}" >"${SANDBOX_DIR}/${DEMO}.kubeconfig"
+  log "cluster ${DEMO} is Available; kubeconfig: ${SANDBOX_DIR}/${DEMO}.kubeconfig"
 }
 
 status() {
@@ -168,27 +240,41 @@ status() {
   echo
   kctl get providers -A
   echo
+  kctl get clusters,gcorecontrolplanes,machinedeployments,machines -A 2>/dev/null || true
+  echo
   cat <<EOF
 Service cluster: kind cluster ${NAME} (Kubernetes ${K8S_VERSION}), docker network ${NETWORK}.
   export KUBECONFIG=${KUBECONFIG_FILE}
   kubectl get pods -A
-  clusterctl --config ${CLUSTERCTL_CONFIG} describe provider   # or: kubectl get providers -A
-Cluster API ${CAPI_VERSION} (core, kubeadm bootstrap, kubeadm control plane) and cert-manager ${CM_VERSION}
+  clusterctl --config ${CLUSTERCTL_CONFIG} describe cluster ${DEMO}
+Cluster API ${CAPI_VERSION}, cert-manager ${CM_VERSION} and the gcore providers ${PROVIDERS_VERSION}
 come from the local clusterctl repository in ${CACHE}/clusterctl/repository.
-Tear down with: make sandbox-down
+The cloud: fakecloud at $("${ROOT}/hack/sandbox-cloud.sh" url "${NETWORK}" 2>/dev/null || echo "(not running)")
+  export OS_CLIENT_CONFIG_FILE=${CACHE}/sandbox/fakecloud/clouds.yaml
+  openstack --os-cloud fakecloud-demo server list; openstack --os-cloud fakecloud-demo loadbalancer list
 EOF
+  if [[ -s ${SANDBOX_DIR}/${DEMO}.kubeconfig ]]; then
+    cat <<EOF
+The demo cluster ${DEMO}:
+  kubectl --kubeconfig ${SANDBOX_DIR}/${DEMO}.kubeconfig get nodes -o wide
+  (or: clusterctl get kubeconfig ${DEMO} --kubeconfig ${KUBECONFIG_FILE} > ${DEMO}.kubeconfig)
+EOF
+  fi
+  echo "Tear down with: make sandbox-down"
 }
 
 down() {
+  # The kind nodes first: they are attached to fakecloud's public network.
+  if cluster_exists; then
+    log "deleting kind cluster ${NAME}"
+    kind delete cluster --name "${NAME}" >/dev/null 2>&1 || die "kind delete cluster --name ${NAME} failed" "docker ps -a --filter label=io.x-k8s.kind.cluster=${NAME}"
+  fi
+  "${ROOT}/hack/sandbox-cloud.sh" down
   # fakecloud's servers, routers, load balancers, bare-metal hosts and networks, of every instance.
   if [[ -n "$(docker ps -aq --filter label=kaas.fakecloud/instance)$(docker network ls -q --filter label=kaas.fakecloud/instance)" ]]; then
     log "removing fakecloud's containers and networks"
     (cd "${ROOT}" && go build -o bin/fakecloud ./cmd/fakecloud) || die "cannot build fakecloud" "go build ./cmd/fakecloud"
     "${ROOT}/bin/fakecloud" down --all >/dev/null || die "fakecloud down --all failed" "docker ps -a --filter label=kaas.fakecloud/instance"
-  fi
-  if cluster_exists; then
-    log "deleting kind cluster ${NAME}"
-    kind delete cluster --name "${NAME}" >/dev/null 2>&1 || die "kind delete cluster --name ${NAME} failed" "docker ps -a --filter label=io.x-k8s.kind.cluster=${NAME}"
   fi
   local left
   left=$(docker ps -aq --filter "label=io.x-k8s.kind.cluster=${NAME}" 2>/dev/null || true)

@@ -164,8 +164,8 @@ func (f *fixture) waitEndpoint(cp *controlplanev1.GcoreControlPlane) {
 	})
 }
 
-// rollOut plays kubelet and the workload controllers: every component reports all replicas
-// updated and ready at its current template.
+// rollOut plays kubelet and the workload controllers: every component that exists reports all
+// replicas updated and ready at its current template.
 func (f *fixture) rollOut(cluster string) {
 	f.t.Helper()
 	ctx := f.ctx()
@@ -182,6 +182,9 @@ func (f *fixture) rollOut(cluster string) {
 	for _, name := range []string{"-apiserver", "-controller-manager", "-scheduler"} {
 		var d appsv1.Deployment
 		if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + name}, &d); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue // the controller-manager and scheduler come once an apiserver is ready
+			}
 			f.t.Fatal(err)
 		}
 		n := ptr.Deref(d.Spec.Replicas, 1)
@@ -274,8 +277,12 @@ func testLifecycleAndUpgrade(f *fixture) {
 		t.Fatal("initialized before any apiserver pod is ready")
 	}
 
-	f.rollOut("alpha")
+	var d appsv1.Deployment
+	if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "alpha-scheduler"}, &d); !apierrors.IsNotFound(err) {
+		t.Fatalf("the scheduler was made before any apiserver was ready (get: %v)", err)
+	}
 	f.eventually("Ready and initialized", 30*time.Second, func() (bool, string) {
+		f.rollOut("alpha") // the apiserver first; the controller-manager and scheduler follow
 		if err := f.get(cp); err != nil {
 			return false, err.Error()
 		}

@@ -131,18 +131,29 @@ func (r *GcoreControlPlaneReconciler) reconcilePods(ctx context.Context, s *scop
 	if prev != target && !st.apiServer.done {
 		cm, sched = old.ControllerManager, old.Scheduler
 	}
-	objs := []client.Object{want.EtcdService, want.EtcdClientService, want.Etcd, want.APIServerService, apiServer, cm, sched}
-	if err := workload.Apply(ctx, r.Client, objs, FieldOwner); err != nil {
-		return st, fmt.Errorf("applying the control plane's pods: %w", err)
-	}
-
 	cmLive, err := r.deployment(ctx, s.cp.Namespace, want.ControllerManager.Name)
 	if err != nil {
 		return st, err
 	}
-	st.controllerManager = deploymentRollout(cmLive, want.ControllerManager)
 	schedLive, err := r.deployment(ctx, s.cp.Namespace, want.Scheduler.Name)
 	if err != nil {
+		return st, err
+	}
+	objs := []client.Object{want.EtcdService, want.EtcdClientService, want.Etcd, want.APIServerService, apiServer}
+	// kube-scheduler started before any apiserver answers can hang waiting for its caches
+	// (seen here: alive, never ready), so the controller-manager and the scheduler are made
+	// only once an apiserver pod is ready; after that they are kept up to date as the rest.
+	if st.apiServer.ready > 0 || cmLive != nil || schedLive != nil {
+		objs = append(objs, cm, sched)
+	}
+	if err := workload.Apply(ctx, r.Client, objs, FieldOwner); err != nil {
+		return st, fmt.Errorf("applying the control plane's pods: %w", err)
+	}
+	if cmLive, err = r.deployment(ctx, s.cp.Namespace, want.ControllerManager.Name); err != nil {
+		return st, err
+	}
+	st.controllerManager = deploymentRollout(cmLive, want.ControllerManager)
+	if schedLive, err = r.deployment(ctx, s.cp.Namespace, want.Scheduler.Name); err != nil {
 		return st, err
 	}
 	st.scheduler = deploymentRollout(schedLive, want.Scheduler)
