@@ -19,3 +19,7 @@ capi-images: setup ## Build CAPI core/kubeadm controller images and the clusterc
 .PHONY: cert-manager-images
 cert-manager-images: setup ## Build cert-manager images and its manifest for clusterctl (cached).
 	@hack/cert-manager.sh all
+
+.PHONY: bench-cluster
+bench-cluster: ## In the running sandbox: apply -> hosted control plane Ready, -> all Nodes Ready (2 VMs + 1 bare metal), idle control plane memory/CPU, deletion (BENCH_VMS, BENCH_BM).
+	@hack/bench-cluster.sh

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bench-cluster.sh measures one customer cluster's life in the running sandbox (make sandbox):
+# from `kubectl apply` of the template to the hosted control plane Ready, to every worker Node
+# Ready (BENCH_VMS virtual machines + BENCH_BM bare-metal servers), the idle hosted control
+# plane's memory and CPU (containerd's stats on the service cluster's nodes, after
+# BENCH_IDLE seconds), and the deletion until fakecloud holds nothing of it. Prints a table.
+#
+#   hack/bench-cluster.sh            (make bench-cluster)
+#
+# Env: BENCH_VMS (2), BENCH_BM (1), BENCH_IDLE (60), BENCH_TIMEOUT (900 s per wait),
+# BENCH_VERSION (the newest pinned version), BENCH_CIDR (10.6.200.0/24).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+KUBECONFIG_FILE="${CACHE}/sandbox/kubeconfig"
+CLUSTERCTL_CONFIG="${CACHE}/clusterctl/clusterctl.yaml"
+CLOUDS="${CACHE}/sandbox/fakecloud/clouds.yaml"
+[[ -s ${KUBECONFIG_FILE} && -s ${CLOUDS} ]] || die "no sandbox is running" "run: make sandbox"
+VMS=${BENCH_VMS:-2} BM=${BENCH_BM:-1} IDLE=${BENCH_IDLE:-60} TIMEOUT=${BENCH_TIMEOUT:-900}
+VERSION=${BENCH_VERSION:-$(jq -r '.kubernetes[-1].version' "${ROOT}/versions/versions.json")}
+PROVIDERS_VERSION=$(jq -er '.providers' "${ROOT}/versions/versions.json")
+NAME="bench-$(date +%s)"
+NS="${NAME}"
+WORK="${CACHE}/bench/${NAME}"
+mkdir -p "${WORK}"
+kctl() { kubectl --kubeconfig "${KUBECONFIG_FILE}" "$@"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+
+# wait_for WHAT CMD...: polls CMD every 2 s until it succeeds or TIMEOUT passes.
+wait_for() {
+  local what=$1; shift
+  local deadline=$(( $(date +%s) + TIMEOUT ))
+  until "$@" >/dev/null 2>&1; do
+    (( $(date +%s) < deadline )) || die "${what}: not reached after ${TIMEOUT}s" "kubectl --kubeconfig ${KUBECONFIG_FILE} get clusters,gcorecontrolplanes,machines -n ${NS}; ${WORK} holds the cluster's YAML"
+    sleep 2
+  done
+}
+
+cp_ready() { [[ "$(kctl get gcorecontrolplane -n "${NS}" "${NAME}-control-plane" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]; }
+nodes_ready() {
+  kctl get secret -n "${NS}" "${NAME}-kubeconfig" -o jsonpath='{.data.value}' | base64 -d >"${WORK}/kubeconfig" || return 1
+  local ready
+  ready=$(kubectl --kubeconfig "${WORK}/kubeconfig" --request-timeout=5s get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
+  (( ready == VMS + BM ))
+}
+cloud_empty() {
+  local left
+  left=$(OS_CLIENT_CONFIG_FILE="${CLOUDS}" openstack --os-cloud fakecloud-demo server list -f value -c Name | grep -c "^${NAME}-" || true)
+  (( left == 0 )) && ! OS_CLIENT_CONFIG_FILE="${CLOUDS}" openstack --os-cloud fakecloud-demo loadbalancer list -f value -c name | grep -q -- "-${NAME}-apiserver"
+}
+
+log "rendering ${NAME}: Kubernetes ${VERSION}, ${VMS} VM and ${BM} bare-metal workers"
+kctl create namespace "${NS}" >/dev/null
+GCORE_CLOUDS_YAML_B64=$(base64 -w0 "${CLOUDS}") GCORE_NODE_CIDR="${BENCH_CIDR:-10.6.200.0/24}" GCORE_BAREMETAL_MACHINE_COUNT="${BM}" \
+  clusterctl generate cluster "${NAME}" --config "${CLUSTERCTL_CONFIG}" --kubeconfig "${KUBECONFIG_FILE}" \
+  --infrastructure "gcore:${PROVIDERS_VERSION}" --target-namespace "${NS}" --kubernetes-version "${VERSION}" \
+  --worker-machine-count "${VMS}" >"${WORK}/cluster.yaml" || die "clusterctl generate cluster failed" "clusterctl generate cluster --list-variables --infrastructure gcore --config ${CLUSTERCTL_CONFIG}"
+
+t0=$(now)
+kctl apply -f "${WORK}/cluster.yaml" >/dev/null || die "applying ${WORK}/cluster.yaml failed"
+log "applied; waiting for the hosted control plane"
+wait_for "control plane Ready" cp_ready
+t_cp=$(since "$t0")
+log "control plane Ready after ${t_cp} s; waiting for $((VMS + BM)) Nodes"
+wait_for "all Nodes Ready" nodes_ready
+t_nodes=$(since "$t0")
+log "all Nodes Ready after ${t_nodes} s; idling ${IDLE} s before measuring the control plane"
+sleep "${IDLE}"
+
+# containerd's view on every service-cluster node: the control plane's containers are the ones
+# of pods in the cluster's namespace.
+mem=0 cpu=0
+for node in $(kind get nodes --name kaas-sandbox); do
+  read -r m c < <(docker exec "$node" crictl stats --label "io.kubernetes.pod.namespace=${NS}" -o json 2>/dev/null \
+    | jq -r '[.stats[] | {m: (.memory.workingSetBytes.value // "0" | tonumber), c: (.cpu.usageNanoCores.value // "0" | tonumber)}] | "\(map(.m) | add // 0) \(map(.c) | add // 0)"')
+  mem=$((mem + ${m:-0})); cpu=$((cpu + ${c:-0}))
+done
+pods=$(kctl get pods -n "${NS}" --no-headers | wc -l)
+
+t1=$(now)
+log "deleting ${NAME}"
+kctl delete cluster -n "${NS}" "${NAME}" --wait=false >/dev/null
+wait_for "Cluster deleted" bash -c "! kubectl --kubeconfig ${KUBECONFIG_FILE} get cluster -n ${NS} ${NAME}"
+wait_for "nothing left in fakecloud" cloud_empty
+t_del=$(since "$t1")
+kctl delete namespace "${NS}" --wait=false >/dev/null
+
+cat <<EOF
+
+| measure (${VERSION}, ${VMS} VM + ${BM} bare-metal workers) | value | target |
+| --- | --- | --- |
+| apply -> hosted control plane Ready | ${t_cp} s | 60 s |
+| apply -> all $((VMS + BM)) Nodes Ready | ${t_nodes} s | 180 s |
+| idle hosted control plane (${pods} pods), memory | $(numfmt --to=iec-i --suffix=B "${mem}") | |
+| idle hosted control plane, CPU | $(awk -v c="$cpu" 'BEGIN{printf "%.1f %% of a core", c/1e7}') | |
+| Cluster deleted -> nothing left in fakecloud | ${t_del} s | |
+EOF
