@@ -2,7 +2,7 @@
 # bench-cluster.sh measures one customer cluster's life in the running sandbox (make sandbox):
 # from `kubectl apply` of the template to the hosted control plane Ready, to every worker Node
 # Ready (BENCH_VMS virtual machines + BENCH_BM bare-metal servers), the idle hosted control
-# plane's memory and CPU (containerd's stats on the service cluster's nodes, after
+# plane's memory and CPU (the kubelets' stats summary on the service cluster's nodes, after
 # BENCH_IDLE seconds), and the deletion until fakecloud holds nothing of it. Prints a table.
 #
 #   hack/bench-cluster.sh            (make bench-cluster)
@@ -67,12 +67,12 @@ t_nodes=$(since "$t0")
 log "all Nodes Ready after ${t_nodes} s; idling ${IDLE} s before measuring the control plane"
 sleep "${IDLE}"
 
-# containerd's view on every service-cluster node: the control plane's containers are the ones
-# of pods in the cluster's namespace.
+# The kubelets' view (the stats summary API) on every service-cluster node: the control
+# plane is the pods in the cluster's namespace.
 mem=0 cpu=0
-for node in $(kind get nodes --name kaas-sandbox); do
-  read -r m c < <(docker exec "$node" crictl stats --label "io.kubernetes.pod.namespace=${NS}" -o json 2>/dev/null \
-    | jq -r '[.stats[] | {m: (.memory.workingSetBytes.value // "0" | tonumber), c: (.cpu.usageNanoCores.value // "0" | tonumber)}] | "\(map(.m) | add // 0) \(map(.c) | add // 0)"')
+for node in $(kctl get nodes -o name); do
+  read -r m c < <(kctl get --raw "/api/v1/nodes/${node#node/}/proxy/stats/summary" \
+    | jq -r --arg ns "${NS}" '[.pods[] | select(.podRef.namespace == $ns)] | "\(map(.memory.workingSetBytes // 0) | add // 0) \(map(.cpu.usageNanoCores // 0) | add // 0)"')
   mem=$((mem + ${m:-0})); cpu=$((cpu + ${c:-0}))
 done
 pods=$(kctl get pods -n "${NS}" --no-headers | wc -l)

@@ -24,3 +24,15 @@ module_dir() {
   [[ -d $d ]] || die "cannot download $1" "check the Go module proxy: go list -m $1"
   echo "$d"
 }
+
+# kustomize runs kubectl's built-in kustomize: ./bin/kubectl (hack/tools.sh), else the kubectl
+# hack/images/kubernetes.sh built for a pinned version, else it has hack/tools.sh build one.
+kustomize() {
+  local k
+  k=$(command -v kubectl || ls -1 "${CACHE}"/k8s/v*/bin/kubectl 2>/dev/null | sort -V | tail -n1 || true)
+  if [[ -z $k ]]; then
+    "${ROOT}/hack/tools.sh" kubectl >&2 || die "no kubectl to render kustomize trees" "run: make tools"
+    k="${BIN}/kubectl"
+  fi
+  "$k" kustomize "$@"
+}

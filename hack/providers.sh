@@ -106,18 +106,6 @@ EOF
   log "${IMAGE}:${VERSION} = ${IMAGE}:${key}: $(docker image inspect -f '{{.Size}}' "${IMAGE}:${VERSION}" | numfmt --to=iec)"
 }
 
-# kustomize runs kubectl's built-in kustomize: ./bin/kubectl (hack/tools.sh), else the kubectl
-# hack/images/kubernetes.sh built for a pinned version, else it has hack/tools.sh build one.
-kustomize() {
-  local k
-  k=$(command -v kubectl || ls -1 "${CACHE}"/k8s/v*/bin/kubectl 2>/dev/null | sort -V | tail -n1 || true)
-  if [[ -z $k ]]; then
-    "${ROOT}/hack/tools.sh" kubectl >&2 || die "no kubectl to render kustomize trees" "run: make tools"
-    k="${BIN}/kubectl"
-  fi
-  "$k" kustomize "$@"
-}
-
 # clusterctl_clean ARGS... runs ./bin/clusterctl (built by hack/tools.sh when missing) with an
 # empty environment and config: no variable from the caller or ~/.cluster-api leaks into a check.
 clusterctl_clean() {

@@ -152,3 +152,20 @@ func start(opts Options) (*Env, func() error, error) {
 	}
 	return env, stop, nil
 }
+
+// Eventually polls cond every 100 ms until it reports true, and fails the test with what and
+// cond's last description of the state when timeout passes first.
+func Eventually(t testing.TB, what string, timeout time.Duration, cond func() (ok bool, state string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: not reached after %s; last state: %s", what, timeout, last)
+}

@@ -37,6 +37,12 @@ type Clients struct {
 	Image        *gophercloud.ServiceClient
 }
 
+// Source hands out the service clients for an identity; Factory is the real one, tests may
+// bring their own.
+type Source interface {
+	Clients(ctx context.Context, id Identity) (*Clients, error)
+}
+
 // Factory makes Clients from Identities. It keeps one authenticated provider per distinct
 // clouds.yaml content and cloud name, so a reconcile does not log in again; gophercloud
 // re-authenticates by itself when the token expires.

@@ -29,17 +29,12 @@ import (
 // FieldOwner is the server-side apply field manager of everything the controller applies.
 const FieldOwner = "gcore-controlplane"
 
-// CloudClients hands out the cloud's service clients for an identity (cloudclient.Factory).
-type CloudClients interface {
-	Clients(ctx context.Context, id cloudclient.Identity) (*cloudclient.Clients, error)
-}
-
 // GcoreControlPlaneReconciler reconciles GcoreControlPlanes.
 type GcoreControlPlaneReconciler struct {
 	// Client reads and writes the service cluster.
 	Client client.Client
 	// Clouds reaches Octavia (and Neutron, to find the external network).
-	Clouds CloudClients
+	Clouds cloudclient.Source
 	// Workload reaches the customer clusters' apiservers.
 	Workload workloadclient.Getter
 }

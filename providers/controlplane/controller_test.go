@@ -49,19 +49,10 @@ func (f *fixture) ctx() context.Context {
 	return ctx
 }
 
+// eventually polls cond until it holds (testenv.Eventually).
 func (f *fixture) eventually(what string, timeout time.Duration, cond func() (bool, string)) {
 	f.t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(100 * time.Millisecond)
-	}
-	f.t.Fatalf("%s: not reached after %s; last state: %s", what, timeout, last)
+	testenv.Eventually(f.t, what, timeout, cond)
 }
 
 func conditionOf(cp *controlplanev1.GcoreControlPlane, t string) string {
@@ -277,9 +268,12 @@ func testLifecycleAndUpgrade(f *fixture) {
 		t.Fatal("initialized before any apiserver pod is ready")
 	}
 
-	var d appsv1.Deployment
-	if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "alpha-scheduler"}, &d); !apierrors.IsNotFound(err) {
-		t.Fatalf("the scheduler was made before any apiserver was ready (get: %v)", err)
+	// Start order: nothing but etcd before an etcd member is ready.
+	for _, name := range []string{"alpha-apiserver", "alpha-controller-manager", "alpha-scheduler"} {
+		var d appsv1.Deployment
+		if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: name}, &d); !apierrors.IsNotFound(err) {
+			t.Fatalf("%s was made before any etcd member was ready (get: %v)", name, err)
+		}
 	}
 	f.eventually("Ready and initialized", 30*time.Second, func() (bool, string) {
 		f.rollOut("alpha") // the apiserver first; the controller-manager and scheduler follow

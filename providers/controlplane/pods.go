@@ -139,10 +139,15 @@ func (r *GcoreControlPlaneReconciler) reconcilePods(ctx context.Context, s *scop
 	if err != nil {
 		return st, err
 	}
-	objs := []client.Object{want.EtcdService, want.EtcdClientService, want.Etcd, want.APIServerService, apiServer}
-	// kube-scheduler started before any apiserver answers can hang waiting for its caches
-	// (seen here: alive, never ready), so the controller-manager and the scheduler are made
-	// only once an apiserver pod is ready; after that they are kept up to date as the rest.
+	// Start order: an apiserver started before etcd answers crash-loops, and kubelet's growing
+	// back-off then delays it long after etcd is up; kube-scheduler started before any
+	// apiserver answers can hang waiting for its caches (seen here: alive, never ready). So the
+	// apiserver is made once an etcd member is ready, the controller-manager and the scheduler
+	// once an apiserver is; after that each is kept up to date like the rest.
+	objs := []client.Object{want.EtcdService, want.EtcdClientService, want.Etcd, want.APIServerService}
+	if st.etcd.ready > 0 || apiLive != nil {
+		objs = append(objs, apiServer)
+	}
 	if st.apiServer.ready > 0 || cmLive != nil || schedLive != nil {
 		objs = append(objs, cm, sched)
 	}

@@ -24,15 +24,10 @@ import (
 	"github.com/kaas-sandbox/sandbox/providers/infrastructure/networking"
 )
 
-// CloudClients hands out the cloud's service clients for an identity (cloudclient.Factory).
-type CloudClients interface {
-	Clients(ctx context.Context, id cloudclient.Identity) (*cloudclient.Clients, error)
-}
-
 // GcoreClusterReconciler reconciles GcoreClusters.
 type GcoreClusterReconciler struct {
 	Client client.Client
-	Clouds CloudClients
+	Clouds cloudclient.Source
 }
 
 // +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=gcoreclusters,verbs=get;list;watch;update;patch

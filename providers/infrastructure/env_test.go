@@ -144,20 +144,10 @@ func (f *fixture) newCluster(name, cidr string, mutate ...func(*infrav1.GcoreClu
 	return cl, gc
 }
 
-// eventually polls cond until it returns true or the deadline passes.
+// eventually polls cond until it holds (testenv.Eventually).
 func (f *fixture) eventually(what string, timeout time.Duration, cond func() (bool, string)) {
 	f.t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(100 * time.Millisecond)
-	}
-	f.t.Fatalf("%s: not reached after %s; last state: %s", what, timeout, last)
+	testenv.Eventually(f.t, what, timeout, cond)
 }
 
 func (f *fixture) get(obj client.Object) error {

@@ -33,7 +33,7 @@ const ProviderIDPrefix = "openstack:///"
 // GcoreMachineReconciler reconciles GcoreMachines.
 type GcoreMachineReconciler struct {
 	Client client.Client
-	Clouds CloudClients
+	Clouds cloudclient.Source
 }
 
 // +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=gcoremachines,verbs=get;list;watch;update;patch
