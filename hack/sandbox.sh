@@ -187,6 +187,10 @@ up() {
 
   if providers_installed; then
     log "== providers already installed: $(kctl get providers -A --no-headers | awk '{print $2"@"$6}' | paste -sd' ')"
+    # clusterctl installs a provider version once; our CRDs change with the code, so they are
+    # applied from the tree the image was built from (server-side: clusterctl's labels stay).
+    kctl apply --server-side --force-conflicts -f "${ROOT}/config/crd/bases" >/dev/null \
+      || die "applying config/crd/bases failed" "KUBECONFIG=${KUBECONFIG_FILE} kubectl apply --server-side -f config/crd/bases"
     if [[ -n $changed ]]; then
       log "restarting the deployments whose images were rebuilt"
       local ns

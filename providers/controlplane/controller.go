@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util"
 	"sigs.k8s.io/cluster-api/util/annotations"
@@ -129,6 +130,7 @@ func (r *GcoreControlPlaneReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	defer func() {
 		cp.Status.ObservedGeneration = cp.Generation
+		cp.Status.ExternalManagedControlPlane = ptr.To(true)
 		if err := helper.Patch(ctx, cp, patch.WithOwnedConditions{Conditions: ownedConditions}); err != nil && reterr == nil {
 			reterr = fmt.Errorf("patching %s: %w", req, err)
 		}

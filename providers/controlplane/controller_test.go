@@ -283,6 +283,9 @@ func testLifecycleAndUpgrade(f *fixture) {
 		return ptr.Deref(cp.Status.Initialization.ControlPlaneInitialized, false) && strings.HasPrefix(conditionOf(cp, controlplanev1.ReadyCondition), "True"),
 			conditionOf(cp, controlplanev1.ReadyCondition)
 	})
+	if !ptr.Deref(cp.Status.ExternalManagedControlPlane, false) {
+		t.Error("status.externalManagedControlPlane is not true: Cluster API would keep the Nodes of deleted worker Machines")
+	}
 	if cp.Status.Version != v0.Version || ptr.Deref(cp.Status.UpToDateReplicas, 0) != 2 || ptr.Deref(cp.Status.ReadyReplicas, 0) != 2 || cp.Status.Selector == "" {
 		t.Errorf("status: version %s, upToDate %v, ready %v, selector %q", cp.Status.Version, cp.Status.UpToDateReplicas, cp.Status.ReadyReplicas, cp.Status.Selector)
 	}

@@ -158,6 +158,12 @@ type GcoreControlPlaneStatus struct {
 	// +kubebuilder:validation:MaxLength=4096
 	Selector string `json:"selector,omitempty"`
 
+	// externalManagedControlPlane is always true: the control plane has no Machines, which
+	// tells Cluster API (as for AKS, EKS, GKE) that worker Nodes may be deleted with their
+	// Machines although no control plane Machine exists.
+	// +optional
+	ExternalManagedControlPlane *bool `json:"externalManagedControlPlane,omitempty"`
+
 	// loadBalancerID is the Octavia load balancer publishing the apiserver.
 	// +optional
 	LoadBalancerID string `json:"loadBalancerID,omitempty"`
