@@ -52,6 +52,14 @@ create() {
   mkdir -p "$(dirname "${KUBECONFIG_OUT}")"
   if exists; then
     log "kind cluster ${NAME} exists: reusing it"
+    # After a dockerd restart its nodes may be stopped, or starting.
+    local stopped
+    stopped=$(docker ps -aq --filter "label=io.x-k8s.kind.cluster=${NAME}" --filter status=exited --filter status=created)
+    if [[ -n $stopped ]]; then
+      log "starting the stopped nodes of ${NAME}"
+      # shellcheck disable=SC2086 # one container ID per word
+      docker start ${stopped} >/dev/null || die "cannot start the nodes of ${NAME}" "docker ps -a --filter label=io.x-k8s.kind.cluster=${NAME}"
+    fi
     kind export kubeconfig --name "${NAME}" --kubeconfig "${KUBECONFIG_OUT}" >/dev/null 2>&1 \
       || die "cannot read the kubeconfig of kind cluster ${NAME}" "hack/kind-cluster.sh delete, then create"
   else
@@ -63,6 +71,11 @@ create() {
       || die "kind create cluster ${NAME} failed" "rerun with KIND_RETAIN=1 and read: kind export logs --name ${NAME} /tmp/${NAME}-logs"
   fi
   export KUBECONFIG="${KUBECONFIG_OUT}"
+  local deadline=$(( $(date +%s) + ${WAIT%s} ))
+  until kubectl get --raw /readyz >/dev/null 2>&1; do
+    (( $(date +%s) < deadline )) || die "the apiserver of ${NAME} does not answer after ${WAIT}" "docker ps -a --filter label=io.x-k8s.kind.cluster=${NAME}; kind export logs --name ${NAME}"
+    sleep 2
+  done
   log "applying flannel and local-path from hack/manifests"
   kubectl apply -f "${ROOT}/hack/manifests/flannel.yaml" -f "${ROOT}/hack/manifests/local-path-storage.yaml" >/dev/null \
     || die "kubectl apply of hack/manifests failed" "kubectl --kubeconfig ${KUBECONFIG_OUT} get pods -A"
