@@ -5,9 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,98 +36,36 @@ const (
 )
 
 var _ = Describe("QuickStart on the sandbox: a cluster of VMs and bare metal", Label("quickstart"), Ordered, func() {
-	const spec = "quickstart"
 	var (
-		env           *quickstartEnv
-		namespace     *corev1.Namespace
-		cancelWatches context.CancelFunc
-		clusterName   string
-		result        = new(clusterctl.ApplyClusterTemplateAndWaitResult)
-		machines      []clusterv1.Machine
-		nodes         []corev1.Node
-		workload      framework.ClusterProxy
-		baseline      map[string]string
-		failed        bool
-		deleted       bool
+		c        *specCluster
+		env      *quickstartEnv
+		machines []clusterv1.Machine
+		nodes    []corev1.Node
 	)
 	workers := quickstartVMWorkers + quickstartBareMetalWorkers
 
 	BeforeAll(func(ctx SpecContext) {
-		env = newQuickstartEnv(ctx, spec)
-		DeferCleanup(func() { env.finish(failed) })
-		DeferCleanup(func(ctx SpecContext) {
-			if workload != nil {
-				workload.Dispose(ctx)
-			}
-			if namespace != nil && !keepClusters() {
-				bestEffort("deleting the spec's cluster and namespace", func() error {
-					if !deleted {
-						framework.DeleteAllClustersAndWait(ctx, framework.DeleteAllClustersAndWaitInput{
-							ClusterProxy: env.mgmt, ClusterctlConfigPath: env.clusterctlConfig, Namespace: namespace.Name, ArtifactFolder: env.dir,
-						}, env.intervals(spec, "wait-delete-cluster")...)
-					}
-					framework.DeleteNamespace(ctx, framework.DeleteNamespaceInput{Deleter: env.mgmt.GetClient(), Name: namespace.Name})
-					return nil
-				})
-			}
-			if cancelWatches != nil {
-				cancelWatches()
-			}
-		}, NodeTimeout(10*time.Minute))
-		// Before anything is torn down, while the failure is still there to see.
-		DeferOnFailure(func(ctx SpecContext) { env.dump(ctx, namespace, clusterName, true) }, NodeTimeout(10*time.Minute))
+		c = newSpecCluster(ctx, "quickstart")
+		env = c.env
 	})
 
-	AfterEach(func() {
-		if CurrentSpecReport().Failed() {
-			failed = true
-		}
-	})
+	AfterEach(func() { c.markFailed() })
 
 	It("creates a cluster of 2 VM and 1 bare-metal workers from the provider's cluster template", func(ctx SpecContext) {
-		state, err := env.cloud.state(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		baseline = state.inventory()
-		noteBaseline(baseline)
-		cidr, err := state.freeNodeCIDR()
-		Expect(err).NotTo(HaveOccurred())
-
-		logs := filepath.Join(env.dir, "clusters", env.mgmt.GetName())
-		namespace, cancelWatches = framework.CreateNamespaceAndWatchEvents(ctx, framework.CreateNamespaceAndWatchEventsInput{
-			Creator: env.mgmt.GetClient(), ClientSet: env.mgmt.GetClientSet(), Name: spec + "-" + util.RandomString(6), LogFolder: logs,
+		c.create(ctx, clusterShape{
+			version:           env.kubernetesVersion(),
+			controlPlane:      env.config.MustGetInt64PtrVariable("CONTROL_PLANE_MACHINE_COUNT"),
+			vmWorkers:         quickstartVMWorkers,
+			bareMetalWorkers:  quickstartBareMetalWorkers,
+			noteHeldResources: true,
 		})
-		clusterName = spec + "-" + util.RandomString(6)
-		clusterctl.ApplyClusterTemplateAndWait(ctx, clusterctl.ApplyClusterTemplateAndWaitInput{
-			ClusterProxy: env.mgmt,
-			ConfigCluster: clusterctl.ConfigClusterInput{
-				LogFolder:                logs,
-				ClusterctlConfigPath:     env.clusterctlConfig,
-				KubeconfigPath:           env.mgmt.GetKubeconfigPath(),
-				InfrastructureProvider:   gcoreProvider,
-				Flavor:                   clusterctl.DefaultFlavor,
-				Namespace:                namespace.Name,
-				ClusterName:              clusterName,
-				KubernetesVersion:        env.kubernetesVersion(),
-				ControlPlaneMachineCount: env.config.MustGetInt64PtrVariable("CONTROL_PLANE_MACHINE_COUNT"),
-				WorkerMachineCount:       ptr.To[int64](quickstartVMWorkers),
-				ClusterctlVariables: map[string]string{
-					"GCORE_NODE_CIDR":               cidr,
-					"GCORE_BAREMETAL_MACHINE_COUNT": strconv.Itoa(quickstartBareMetalWorkers),
-				},
-			},
-			ControlPlaneWaiters:          hostedControlPlaneWaiters(),
-			WaitForClusterIntervals:      env.intervals(spec, "wait-cluster"),
-			WaitForControlPlaneIntervals: env.intervals(spec, "wait-control-plane"),
-			WaitForMachineDeployments:    env.intervals(spec, "wait-worker-nodes"),
-		}, result)
-		Expect(result.MachineDeployments).To(HaveLen(2), "a MachineDeployment of VMs and one of bare metal")
-		Expect(result.ExpectedWorkerNodes()).To(BeEquivalentTo(workers))
+		Expect(c.result.MachineDeployments).To(HaveLen(2), "a MachineDeployment of VMs and one of bare metal")
+		Expect(c.result.ExpectedWorkerNodes()).To(BeEquivalentTo(workers))
 	})
 
 	It("runs every Machine, and the workload cluster's Nodes are Ready", func(ctx SpecContext) {
-		machines = waitForMachinesRunning(ctx, env.mgmt.GetClient(), namespace.Name, clusterName, workers, env.intervals(spec, "wait-worker-nodes")...)
-		workload = env.mgmt.GetWorkloadCluster(ctx, namespace.Name, clusterName)
-		nodes = expectNodesOfMachines(ctx, workload.GetClient(), machines, env.kubernetesVersion(), env.intervals(spec, "wait-nodes-ready")...)
+		machines = waitForMachinesRunning(ctx, env.mgmt.GetClient(), c.namespace.Name, c.name, workers, c.intervals("wait-worker-nodes")...)
+		nodes = expectNodesOfMachines(ctx, c.connect(ctx).GetClient(), machines, env.kubernetesVersion(), c.intervals("wait-nodes-ready")...)
 	})
 
 	It("gives every Node the provider ID of a fakecloud server, one of them on an Ironic node", func(ctx SpecContext) {
@@ -164,8 +100,8 @@ var _ = Describe("QuickStart on the sandbox: a cluster of VMs and bare metal", L
 			if err != nil {
 				return err
 			}
-			return clusterReadyInTables(tables, namespace.Name, clusterName, workers)
-		}, env.intervals(spec, "wait-kubectl-ready")...).Should(Succeed(), func() string { return out })
+			return clusterReadyInTables(tables, c.namespace.Name, c.name, workers)
+		}, c.intervals("wait-kubectl-ready")...).Should(Succeed(), func() string { return out })
 		fmt.Fprintf(GinkgoWriter, "kubectl get clusters,gcorecontrolplanes,machinedeployments,machines -A:\n%s\n", out)
 	})
 
@@ -173,46 +109,41 @@ var _ = Describe("QuickStart on the sandbox: a cluster of VMs and bare metal", L
 		p, err := env.versions.kubernetes(env.kubernetesVersion())
 		Expect(err).NotTo(HaveOccurred())
 		d := pauseDeployment(metav1.NamespaceDefault, "quickstart-pause", "registry.k8s.io/pause:"+p.Pause, 3)
-		Expect(workload.GetClient().Create(ctx, d)).To(Succeed())
-		framework.WaitForDeploymentsAvailable(ctx, framework.WaitForDeploymentsAvailableInput{Getter: workload.GetClient(), Deployment: d},
-			env.intervals(spec, "wait-deployment-available")...)
+		workload := c.connect(ctx).GetClient()
+		Expect(workload.Create(ctx, d)).To(Succeed())
+		framework.WaitForDeploymentsAvailable(ctx, framework.WaitForDeploymentsAvailableInput{Getter: workload, Deployment: d},
+			c.intervals("wait-deployment-available")...)
 		Eventually(func() (int32, error) {
 			got := &appsv1.Deployment{}
-			err := workload.GetClient().Get(ctx, client.ObjectKeyFromObject(d), got)
+			err := workload.Get(ctx, client.ObjectKeyFromObject(d), got)
 			return got.Status.AvailableReplicas, err
-		}, env.intervals(spec, "wait-deployment-available")...).Should(BeEquivalentTo(3))
+		}, c.intervals("wait-deployment-available")...).Should(BeEquivalentTo(3))
 	})
 
 	It("deletes the Cluster and leaves nothing of it in fakecloud or the service cluster", func(ctx SpecContext) {
 		if keepClusters() {
 			Skip("E2E_KEEP_CLUSTERS=1: the cluster stays")
 		}
-		// Not framework.DeleteClusterAndWait: its argument check, Expect(cluster).ToNot(BeEmpty()),
-		// fails on any *Cluster (BeEmpty takes no struct pointer).
-		framework.DeleteCluster(ctx, framework.DeleteClusterInput{Deleter: env.mgmt.GetClient(), Cluster: result.Cluster})
-		framework.WaitForClusterDeleted(ctx, framework.WaitForClusterDeletedInput{
-			ClusterProxy: env.mgmt, ClusterctlConfigPath: env.clusterctlConfig, Cluster: result.Cluster, ArtifactFolder: env.dir,
-		}, env.intervals(spec, "wait-delete-cluster")...)
-		deleted = true
-		By("checking that no Cluster API object is left in " + namespace.Name)
+		c.deleteAndWait(ctx)
+		By("checking that no Cluster API object is left in " + c.namespace.Name)
 		Eventually(func() []string {
 			var left []string
-			for _, o := range framework.GetCAPIResources(ctx, framework.GetCAPIResourcesInput{Lister: env.mgmt.GetClient(), Namespace: namespace.Name}) {
+			for _, o := range framework.GetCAPIResources(ctx, framework.GetCAPIResourcesInput{Lister: env.mgmt.GetClient(), Namespace: c.namespace.Name}) {
 				left = append(left, o.GetKind()+"/"+o.GetName())
 			}
 			return left
-		}, env.intervals(spec, "wait-cloud-clean")...).Should(BeEmpty())
+		}, c.intervals("wait-cloud-clean")...).Should(BeEmpty())
 		By("checking that the hosted control plane's pods are gone")
 		Eventually(func() ([]string, error) {
 			var pods corev1.PodList
-			err := env.mgmt.GetClient().List(ctx, &pods, client.InNamespace(namespace.Name))
+			err := env.mgmt.GetClient().List(ctx, &pods, client.InNamespace(c.namespace.Name))
 			var names []string
 			for _, p := range pods.Items {
 				names = append(names, p.Name)
 			}
 			return names, err
-		}, env.intervals(spec, "wait-cloud-clean")...).Should(BeEmpty(), "pods left in %s", namespace.Name)
-		expectCloudBackTo(ctx, env, baseline, env.intervals(spec, "wait-cloud-clean")...)
+		}, c.intervals("wait-cloud-clean")...).Should(BeEmpty(), "pods left in %s", c.namespace.Name)
+		c.expectCloudClean(ctx)
 	})
 })
 

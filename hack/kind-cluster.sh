@@ -64,6 +64,7 @@ create() {
       || die "cannot read the kubeconfig of kind cluster ${NAME}" "hack/kind-cluster.sh delete, then create"
   else
     local cfg="${CACHE}/kind/${NAME}.yaml"
+    mkdir -p "$(dirname "${cfg}")"
     config > "${cfg}"
     log "creating kind cluster ${NAME}: Kubernetes ${VERSION}, 1 control plane + ${WORKERS} workers, image ${IMAGE}"
     local retain=(); [[ ${KIND_RETAIN:-} == 1 ]] && retain=(--retain)

@@ -36,7 +36,7 @@ url() { echo "http://$(gateway "$1"):${PORT}"; }
 ours() {
   local pid
   pid=$(cat "${PIDFILE}" 2>/dev/null || true)
-  [[ -n $pid ]] && tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -q "fakecloud serve .*--instance ${INSTANCE}" && echo "$pid"
+  [[ -n $pid ]] && { tr '\0' ' ' <"/proc/${pid}/cmdline"; } 2>/dev/null | grep -q "fakecloud serve .*--instance ${INSTANCE}" && echo "$pid"
 }
 
 answers() { curl -fs -o /dev/null --max-time 2 "$1/identity/v3"; }

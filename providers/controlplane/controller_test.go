@@ -13,13 +13,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	controlplanev1 "github.com/kaas-sandbox/sandbox/api/controlplane/v1alpha1"
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
@@ -37,10 +37,23 @@ import (
 // and a fakecloud on its memory backend. There is no kubelet, so the test plays the pods'
 // part by setting the StatefulSet's and Deployments' status.
 type fixture struct {
-	t     *testing.T
-	c     client.Client
-	cloud *cloudtest.Harness
-	ns    string
+	t      *testing.T
+	env    *testenv.Env
+	scheme *runtime.Scheme
+	c      client.Client
+	cloud  *cloudtest.Harness
+	ns     string
+	// stop stops the running manager (startManager's).
+	stop func()
+}
+
+// startManager runs the control plane controller until stop is called or the test ends.
+func (f *fixture) startManager() (stop func()) {
+	f.t.Helper()
+	return f.env.StartManager(f.t, f.scheme, func(ctx context.Context, mgr ctrl.Manager) error {
+		r := &controlplane.GcoreControlPlaneReconciler{Client: mgr.GetClient(), Clouds: cloudclient.NewFactory(mgr.GetAPIReader()), Workload: workloadclient.Static{C: f.env.Client}}
+		return r.SetupWithManager(ctx, mgr, controller.Options{SkipNameValidation: ptr.To(true)})
+	})
 }
 
 func (f *fixture) ctx() context.Context {
@@ -70,23 +83,6 @@ func TestControlPlane(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := testenv.Start(t, testenv.Options{CRDDirs: append(testenv.ClusterAPICRDDirs(t), testenv.ProjectCRDDir(t)), Scheme: s})
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: s, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &controlplane.GcoreControlPlaneReconciler{Client: mgr.GetClient(), Clouds: cloudclient.NewFactory(mgr.GetAPIReader()), Workload: workloadclient.Static{C: env.Client}}
-	if err := r.SetupWithManager(ctx, mgr, controller.Options{SkipNameValidation: ptr.To(true)}); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
 	// One service-cluster node, on the external network.
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "service-node-1", Annotations: map[string]string{controlplane.MemberAddressAnnotation: "172.24.4.50"}}}
 	if err := env.Client.Create(context.Background(), node); err != nil {
@@ -96,15 +92,17 @@ func TestControlPlane(t *testing.T) {
 		"LifecycleAndUpgrade":   testLifecycleAndUpgrade,
 		"LoadBalancerInError":   testLoadBalancerInError,
 		"OctaviaDownAtCreation": testOctaviaDownAtCreation,
+		"RestartMidCreate":      testRestartMidCreate,
 	} {
 		t.Run(name, func(t *testing.T) {
-			f := &fixture{t: t, c: env.Client, cloud: cloudtest.Start(t), ns: strings.ToLower(name)}
+			f := &fixture{t: t, env: env, scheme: s, c: env.Client, cloud: cloudtest.Start(t), ns: strings.ToLower(name)}
 			if err := f.c.Create(f.ctx(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.ns}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := f.c.Create(f.ctx(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cloud", Namespace: f.ns}, Data: map[string][]byte{cloudclient.CloudsYAMLKey: []byte(f.cloud.CloudsYAML())}}); err != nil {
 				t.Fatal(err)
 			}
+			f.stop = f.startManager()
 			test(f)
 		})
 	}
@@ -426,4 +424,102 @@ func testOctaviaDownAtCreation(f *fixture) {
 		t.Fatal(err)
 	}
 	f.waitEndpoint(cp)
+}
+
+// testRestartMidCreate: the controller stops while Octavia is still building the load balancer,
+// and the status it wrote is lost (as if the update after the create had failed). The next
+// controller finds the load balancer again by its tag, keeps the PKI it made, and converges
+// with no second load balancer and the same VIP.
+func testRestartMidCreate(f *fixture) {
+	t := f.t
+	lbc := f.cloud.Client(t, cloudtest.Demo, "load-balancer")
+	listLBs := func() []loadbalancers.LoadBalancer {
+		pages, err := loadbalancers.List(lbc, loadbalancers.ListOpts{}).AllPages(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lbs, err := loadbalancers.ExtractLoadBalancers(pages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lbs
+	}
+	// Octavia's create hangs in PENDING_CREATE until the rule is removed.
+	rule, err := f.cloud.Cloud.Faults.Add(faults.Rule{Type: faults.TypeStuck, Service: "load-balancer", Operation: loadbalancer.TaskCreate, StuckFor: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := versions.Load()
+	cp := f.newControlPlane("delta", l.Newest().Version)
+	var first loadbalancers.LoadBalancer
+	f.eventually("a load balancer in PENDING_CREATE", 30*time.Second, func() (bool, string) {
+		lbs := listLBs()
+		if len(lbs) != 1 {
+			return false, fmt.Sprintf("%d load balancers", len(lbs))
+		}
+		first = lbs[0]
+		return first.ProvisioningStatus == "PENDING_CREATE", first.ProvisioningStatus
+	})
+	f.restartLosingStatus(cp, func() {
+		if _, err := f.cloud.Cloud.Faults.Remove(rule.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	// Stopped again once the PKI and etcd exist, before anything is ready.
+	var ca corev1.Secret
+	f.eventually("the cluster CA and etcd made", 30*time.Second, func() (bool, string) {
+		if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "delta-ca"}, &ca); err != nil {
+			return false, err.Error()
+		}
+		var etcd appsv1.StatefulSet
+		err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "delta-etcd"}, &etcd)
+		return err == nil && len(ca.Data["tls.crt"]) > 0, fmt.Sprint(err)
+	})
+	f.restartLosingStatus(cp, nil)
+
+	f.eventually("Ready after the restarts", 60*time.Second, func() (bool, string) {
+		var etcd appsv1.StatefulSet
+		if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "delta-etcd"}, &etcd); err != nil {
+			return false, "etcd: " + err.Error()
+		}
+		f.rollOut("delta")
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		return strings.HasPrefix(conditionOf(cp, controlplanev1.ReadyCondition), "True"), conditionOf(cp, controlplanev1.ReadyCondition)
+	})
+	lbs := listLBs()
+	if len(lbs) != 1 || lbs[0].ID != first.ID || lbs[0].ProvisioningStatus != "ACTIVE" {
+		t.Errorf("load balancers after the restarts: %+v; want only %s, ACTIVE", lbs, first.ID)
+	}
+	if cp.Status.LoadBalancerID != first.ID || cp.Spec.ControlPlaneEndpoint.Host != first.VipAddress {
+		t.Errorf("status.loadBalancerID %s, endpoint %s; want the first load balancer %s and its VIP %s",
+			cp.Status.LoadBalancerID, cp.Spec.ControlPlaneEndpoint.Host, first.ID, first.VipAddress)
+	}
+	var after corev1.Secret
+	if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "delta-ca"}, &after); err != nil {
+		t.Fatal(err)
+	}
+	if string(after.Data["tls.crt"]) != string(ca.Data["tls.crt"]) {
+		t.Error("the cluster CA was made again after a restart: every certificate signed with the old one is now worthless")
+	}
+}
+
+// restartLosingStatus stops the manager, wipes cp's status (as if the controller had died before
+// writing it), runs between (if any) and starts a new manager.
+func (f *fixture) restartLosingStatus(cp *controlplanev1.GcoreControlPlane, between func()) {
+	f.t.Helper()
+	f.stop()
+	if err := f.get(cp); err != nil {
+		f.t.Fatal(err)
+	}
+	cp.Status = controlplanev1.GcoreControlPlaneStatus{}
+	if err := f.c.Status().Update(f.ctx(), cp); err != nil {
+		f.t.Fatal(err)
+	}
+	if between != nil {
+		between()
+	}
+	f.stop = f.startManager()
 }

@@ -14,7 +14,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	infrav1 "github.com/kaas-sandbox/sandbox/api/infrastructure/v1alpha1"
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
@@ -83,38 +82,14 @@ func (f *fixture) create(obj client.Object) {
 // startManager runs both reconcilers until stop is called or the test ends.
 func (f *fixture) startManager() (stop func()) {
 	f.t.Helper()
-	mgr, err := ctrl.NewManager(f.env.Config, ctrl.Options{
-		Scheme: f.scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+	return f.env.StartManager(f.t, f.scheme, func(ctx context.Context, mgr ctrl.Manager) error {
+		clouds := cloudclient.NewFactory(mgr.GetAPIReader())
+		opts := controller.Options{SkipNameValidation: ptr.To(true)}
+		if err := (&infrastructure.GcoreClusterReconciler{Client: mgr.GetClient(), Clouds: clouds}).SetupWithManager(ctx, mgr, opts); err != nil {
+			return err
+		}
+		return (&infrastructure.GcoreMachineReconciler{Client: mgr.GetClient(), Clouds: clouds}).SetupWithManager(ctx, mgr, opts)
 	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	clouds := cloudclient.NewFactory(mgr.GetAPIReader())
-	opts := controller.Options{SkipNameValidation: ptr.To(true)}
-	if err := (&infrastructure.GcoreClusterReconciler{Client: mgr.GetClient(), Clouds: clouds}).SetupWithManager(ctx, mgr, opts); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := (&infrastructure.GcoreMachineReconciler{Client: mgr.GetClient(), Clouds: clouds}).SetupWithManager(ctx, mgr, opts); err != nil {
-		f.t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			f.t.Errorf("manager: %v", err)
-		}
-	}()
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			<-done
-		}
-	}
-	f.t.Cleanup(stop)
-	return stop
 }
 
 // newCluster creates a Cluster and its GcoreCluster, owned by it as the Cluster controller does.
