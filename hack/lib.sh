@@ -13,8 +13,16 @@ _t0=$(date +%s)
 log() { printf '[%4ss] %s\n' "$(( $(date +%s) - _t0 ))" "$*" >&2; }
 # die prints what failed and what to try, then exits.
 die() { printf 'ERROR: %s\n' "$1" >&2; [[ $# -gt 1 ]] && printf '  try: %s\n' "$2" >&2; exit 1; }
-# hash_of prints a short content hash of the given files and strings.
-hash_of() { { for a in "$@"; do if [[ -e $a ]]; then find "$a" -type f -print0 | sort -z | xargs -0 sha256sum; else echo "$a"; fi; done; } | sha256sum | cut -c1-16; }
+# hash_of prints a short content hash of the given files, directories and strings. It never
+# depends on where the checkout lies (a directory's files are named relative to it), so a clean
+# clone elsewhere finds the images an earlier one built.
+hash_of() {
+  { for a in "$@"; do
+      if [[ -d $a ]]; then (cd "$a" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
+      elif [[ -e $a ]]; then sha256sum <"$a"
+      else echo "$a"; fi
+    done; } | sha256sum | cut -c1-16
+}
 
 # module_dir MODULE@VERSION downloads a Go module (if needed) and prints where it lies in the
 # module cache.
