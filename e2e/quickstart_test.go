@@ -53,11 +53,10 @@ var _ = Describe("QuickStart on the sandbox: a cluster of VMs and bare metal", L
 
 	It("creates a cluster of 2 VM and 1 bare-metal workers from the provider's cluster template", func(ctx SpecContext) {
 		c.create(ctx, clusterShape{
-			version:           env.kubernetesVersion(),
-			controlPlane:      env.config.MustGetInt64PtrVariable("CONTROL_PLANE_MACHINE_COUNT"),
-			vmWorkers:         quickstartVMWorkers,
-			bareMetalWorkers:  quickstartBareMetalWorkers,
-			noteHeldResources: true,
+			version:          env.kubernetesVersion(),
+			controlPlane:     env.config.MustGetInt64PtrVariable("CONTROL_PLANE_MACHINE_COUNT"),
+			vmWorkers:        quickstartVMWorkers,
+			bareMetalWorkers: quickstartBareMetalWorkers,
 		})
 		Expect(c.result.MachineDeployments).To(HaveLen(2), "a MachineDeployment of VMs and one of bare metal")
 		Expect(c.result.ExpectedWorkerNodes()).To(BeEquivalentTo(workers))

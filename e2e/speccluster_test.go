@@ -36,11 +36,10 @@ type specCluster struct {
 
 // clusterShape is what a spec asks the cluster template for.
 type clusterShape struct {
-	version           string
-	controlPlane      *int64
-	vmWorkers         int64
-	bareMetalWorkers  int
-	noteHeldResources bool
+	version          string
+	controlPlane     *int64
+	vmWorkers        int64
+	bareMetalWorkers int
 }
 
 // newSpecCluster opens the sandbox for spec and registers, for the end of the spec's container:
@@ -66,15 +65,13 @@ func (s *specCluster) markFailed() {
 // intervals reads the spec's intervals from the E2EConfig.
 func (s *specCluster) intervals(key string) []interface{} { return s.env.intervals(s.spec, key) }
 
-// create records fakecloud's inventory, makes the namespace and applies the cluster template
+// create records fakecloud's inventory (saying what it already holds), makes the namespace and applies the cluster template
 // with shape, waiting for the Cluster, its hosted control plane and its MachineDeployments.
 func (s *specCluster) create(ctx context.Context, shape clusterShape) {
 	state, err := s.env.cloud.state(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	s.baseline = state.inventory()
-	if shape.noteHeldResources {
-		noteBaseline(s.baseline)
-	}
+	noteBaseline(s.baseline)
 	cidr, err := state.freeNodeCIDR()
 	Expect(err).NotTo(HaveOccurred())
 

@@ -184,6 +184,24 @@ func (f *fixture) rollOut(cluster string) {
 	}
 }
 
+// rollOutUntilReady plays the pods' part (rollOut) until the control plane is initialized and
+// Ready, once its etcd StatefulSet exists.
+func (f *fixture) rollOutUntilReady(cp *controlplanev1.GcoreControlPlane, cluster string, timeout time.Duration) {
+	f.t.Helper()
+	f.eventually("Ready and initialized", timeout, func() (bool, string) {
+		var etcd appsv1.StatefulSet
+		if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: cluster + "-etcd"}, &etcd); err != nil {
+			return false, "etcd: " + err.Error()
+		}
+		f.rollOut(cluster)
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		return ptr.Deref(cp.Status.Initialization.ControlPlaneInitialized, false) && strings.HasPrefix(conditionOf(cp, controlplanev1.ReadyCondition), "True"),
+			conditionOf(cp, controlplanev1.ReadyCondition)
+	})
+}
+
 func (f *fixture) image(kind, name string) string {
 	f.t.Helper()
 	key := types.NamespacedName{Namespace: f.ns, Name: name}
@@ -273,14 +291,7 @@ func testLifecycleAndUpgrade(f *fixture) {
 			t.Fatalf("%s was made before any etcd member was ready (get: %v)", name, err)
 		}
 	}
-	f.eventually("Ready and initialized", 30*time.Second, func() (bool, string) {
-		f.rollOut("alpha") // the apiserver first; the controller-manager and scheduler follow
-		if err := f.get(cp); err != nil {
-			return false, err.Error()
-		}
-		return ptr.Deref(cp.Status.Initialization.ControlPlaneInitialized, false) && strings.HasPrefix(conditionOf(cp, controlplanev1.ReadyCondition), "True"),
-			conditionOf(cp, controlplanev1.ReadyCondition)
-	})
+	f.rollOutUntilReady(cp, "alpha", 30*time.Second) // the apiserver first; the controller-manager and scheduler follow
 	if !ptr.Deref(cp.Status.ExternalManagedControlPlane, false) {
 		t.Error("status.externalManagedControlPlane is not true: Cluster API would keep the Nodes of deleted worker Machines")
 	}
@@ -478,17 +489,7 @@ func testRestartMidCreate(f *fixture) {
 	})
 	f.restartLosingStatus(cp, nil)
 
-	f.eventually("Ready after the restarts", 60*time.Second, func() (bool, string) {
-		var etcd appsv1.StatefulSet
-		if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "delta-etcd"}, &etcd); err != nil {
-			return false, "etcd: " + err.Error()
-		}
-		f.rollOut("delta")
-		if err := f.get(cp); err != nil {
-			return false, err.Error()
-		}
-		return strings.HasPrefix(conditionOf(cp, controlplanev1.ReadyCondition), "True"), conditionOf(cp, controlplanev1.ReadyCondition)
-	})
+	f.rollOutUntilReady(cp, "delta", 60*time.Second)
 	lbs := listLBs()
 	if len(lbs) != 1 || lbs[0].ID != first.ID || lbs[0].ProvisioningStatus != "ACTIVE" {
 		t.Errorf("load balancers after the restarts: %+v; want only %s, ACTIVE", lbs, first.ID)
