@@ -7,7 +7,7 @@ E2E_QUICKSTART_TIMEOUT ?= 60m
 # `make e2e` runs every spec but the quickstart and upgrade ones, which need the sandbox.
 .PHONY: e2e
 e2e: images tools ## Ginkgo e2e: per pinned version (E2E_VERSIONS="v1.36.3" for some), a kind cluster of 1 control plane + 2 workers on kaas/node; logs to e2e/_artifacts on failure.
-	cd e2e && $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v . -args -ginkgo.v -ginkgo.label-filter='!quickstart && !upgrade'
+	cd e2e && $(SHARED_BUILD) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v . -args -ginkgo.v -ginkgo.label-filter='!quickstart && !upgrade'
 
 # The quickstart specs use the sandbox as it is (no clusterctl init): they read
 # .cache/sandbox/kubeconfig, .cache/clusterctl/clusterctl.yaml and its repository, and fakecloud's
@@ -17,8 +17,8 @@ e2e: images tools ## Ginkgo e2e: per pinned version (E2E_VERSIONS="v1.36.3" for 
 # passing run too.
 .PHONY: e2e-quickstart
 e2e-quickstart: sandbox ## After make sandbox: a cluster of 2 VM + 1 bare-metal workers from the gcore template (Nodes, kubectl columns, a Deployment, nothing left in fakecloud after delete), then CAPI's QuickStartSpec; logs to e2e/_artifacts on failure.
-	cd e2e && $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v . -args -ginkgo.v -ginkgo.label-filter=quickstart -ginkgo.timeout=$(E2E_QUICKSTART_TIMEOUT)
+	cd e2e && $(SHARED_BUILD) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v . -args -ginkgo.v -ginkgo.label-filter=quickstart -ginkgo.timeout=$(E2E_QUICKSTART_TIMEOUT)
 
 .PHONY: e2e-upgrade
 e2e-upgrade: sandbox ## After make sandbox: a cluster at the second newest pinned version upgraded one minor: control plane (etcd, apiservers, the rest), then workers, then add-ons; skipped minors and downgrades refused.
-	cd e2e && $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v . -args -ginkgo.v -ginkgo.label-filter=upgrade -ginkgo.timeout=$(E2E_QUICKSTART_TIMEOUT)
+	cd e2e && $(SHARED_BUILD) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v . -args -ginkgo.v -ginkgo.label-filter=upgrade -ginkgo.timeout=$(E2E_QUICKSTART_TIMEOUT)

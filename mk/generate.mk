@@ -14,5 +14,6 @@ generate: controller-gen ## Regenerate deepcopy code (api/), CRDs (config/crd/ba
 	$(CONTROLLER_GEN) webhook paths=./providers/... output:webhook:artifacts:config=config/webhook
 
 .PHONY: generate-check
-generate-check: generate ## Fail when the committed generated files differ from what `make generate` makes.
+generate-check: generate ## Fail when the committed generated files differ from what `make generate` makes, or hack/manifests/cert-manager.yaml from what `make cert-manager-manifest` would render.
 	@out=$$(git status --porcelain -- 'api/*zz_generated.deepcopy.go' config/crd/bases config/rbac/role.yaml config/webhook/manifests.yaml); if [[ -n "$$out" ]]; then echo "generated files are stale or unknown to git:"; echo "$$out"; echo "run: make generate, and commit the result"; exit 1; fi
+	@hack/cert-manager.sh check

@@ -20,6 +20,10 @@ capi-images: setup ## Build CAPI core/kubeadm controller images and the clusterc
 cert-manager-images: setup ## Build cert-manager images and its manifest for clusterctl (cached).
 	@hack/cert-manager.sh all
 
+.PHONY: cert-manager-manifest
+cert-manager-manifest: ## Render cert-manager's chart with helm (built here) into hack/manifests/cert-manager.yaml; commit it (make test fails when it is stale).
+	@hack/cert-manager.sh render
+
 .PHONY: bench-cluster
 bench-cluster: ## In the running sandbox: apply -> hosted control plane Ready, -> all Nodes Ready (2 VMs + 1 bare metal), idle control plane memory/CPU, deletion (BENCH_VMS, BENCH_BM).
 	@hack/bench-cluster.sh

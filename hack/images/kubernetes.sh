@@ -13,6 +13,7 @@
 # Every artifact is cached by a hash of its inputs; a rerun with nothing changed does nothing.
 # Usage: kubernetes.sh VERSION                      binaries and images
 #        kubernetes.sh --binaries VERSION [BIN...]  only these Kubernetes binaries (default all)
+#        kubernetes.sh --etcd VERSION               only etcd for VERSION; prints its path
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 K8S_BINS=(kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
@@ -44,30 +45,28 @@ k8s_module() {
   touch "${dir}/.ready"
 }
 
-# build_k8s_bins VERSION BIN... builds the named Kubernetes binaries.
+# build_k8s_bins VERSION BIN... builds the named Kubernetes binaries that are not built yet, in
+# one go build: the packages they share are compiled once and the compiles keep both cores busy.
 build_k8s_bins() {
   local v=$1; shift
   local out="${CACHE}/k8s/${v}/bin" minor=${v#v1.}; minor=${minor%%.*}
-  mkdir -p "${out}"
+  local stale=() pkgs=() b
+  for b in "$@"; do stamped "${out}/${b}" "${SELF_HASH}" || stale+=("${b}"); done
+  ((${#stale[@]})) || return 0
   local ld="-s -w" p
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X ${p}.gitVersion=${v} -X ${p}.gitMajor=1 -X ${p}.gitMinor=${minor} -X ${p}.gitTreeState=clean -X ${p}.buildDate=1970-01-01T00:00:00Z"
   done
-  local i=0 n=$# b
-  local todo=0; for b in "$@"; do stamped "${out}/${b}" "${SELF_HASH}" || todo=1; done
-  ((todo)) || return 0
+  for b in "${stale[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/${b}"); done
   k8s_module "${v}"
-  heavy_begin
-  for b in "$@"; do
-    i=$((i + 1))
-    if stamped "${out}/${b}" "${SELF_HASH}"; then continue; fi
-    k8s_module "${v}"
-    log "building ${b} ${v} (${i}/${n})"
-    (cd "${CACHE}/k8s/${v}/mod" && heavy env CGO_ENABLED=0 go build -trimpath -ldflags "${ld}" -o "${out}/${b}.tmp" "k8s.io/kubernetes/cmd/${b}") \
-      || die "building ${b} ${v} failed" "read the compiler output above; rm -rf ${CACHE}/k8s/${v}/mod to re-resolve modules"
-    mv "${out}/${b}.tmp" "${out}/${b}"; echo "${SELF_HASH}" > "${out}/${b}.stamp"
+  mkdir -p "${out}/.tmp"
+  log "building ${stale[*]} ${v} (${#stale[@]} of ${#K8S_BINS[@]} binaries; cold, 3-5 min for the first and about 1 min for each other on 2 cores)"
+  (cd "${CACHE}/k8s/${v}/mod" && heavy env CGO_ENABLED=0 go build -trimpath -ldflags "${ld}" -o "${out}/.tmp/" "${pkgs[@]}") \
+    || die "building ${stale[*]} ${v} failed" "read the compiler output above; rm -rf ${CACHE}/k8s/${v}/mod to re-resolve modules"
+  for b in "${stale[@]}"; do
+    mv "${out}/.tmp/${b}" "${out}/${b}"; echo "${SELF_HASH}" > "${out}/${b}.stamp"
   done
-  heavy_end
+  rmdir "${out}/.tmp"
 }
 
 # build_go_main OUT MODULE@VERSION PKG [FILE...]: builds PKG from a wrapper module beside OUT; a
@@ -89,6 +88,18 @@ build_go_main() {
   mv "${out}.tmp" "${out}"; echo "${key}" > "${out}.stamp"
 }
 
+# build_etcd VERSION builds the etcd server the Kubernetes VERSION's kubeadm expects (a main
+# around etcdmain.Main) and prints its path.
+build_etcd() {
+  local tag; tag=$(k8s_field "$1" etcd)
+  local bin="${CACHE}/etcd/${tag%-*}/etcd" main="${CACHE}/etcd/main.go"
+  mkdir -p "${CACHE}/etcd"
+  printf '// Command etcd runs etcd.\npackage main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > "${main}"
+  if ! stamped "${bin}" "$(hash_of "${SELF_HASH}" "go.etcd.io/etcd/server/v3@v${tag%-*}" "${main}")"; then log "building etcd v${tag%-*}"; fi
+  build_go_main "${bin}" "go.etcd.io/etcd/server/v3@v${tag%-*}" . "${main}" >&2
+  echo "${bin}"
+}
+
 # image NAME CONTEXT: builds CONTEXT/Dockerfile as NAME unless NAME exists with the same
 # content hash label.
 image() {
@@ -106,22 +117,21 @@ main() {
   if [[ ${1:-} == --modules ]]; then k8s_module "$2"; return; fi
   local only_bins=false
   [[ ${1:-} == --binaries ]] && { only_bins=true; shift; }
+  local only_etcd=false
+  [[ ${1:-} == --etcd ]] && { only_etcd=true; shift; }
   local v=${1:-}; [[ -n ${v} ]] || die "no version given" "hack/images/kubernetes.sh v1.36.3 (pinned: $(k8s_versions | paste -sd' '))"
   shift
   k8s_field "${v}" version >/dev/null
   if ${only_bins}; then build_k8s_bins "${v}" "${@:-${K8S_BINS[@]}}"; return; fi
+  if ${only_etcd}; then build_etcd "${v}"; return; fi
 
   need_docker
   local etcd_tag coredns_tag pause_tag
   etcd_tag=$(k8s_field "${v}" etcd); coredns_tag=$(k8s_field "${v}" coredns); pause_tag=$(k8s_field "${v}" pause)
   build_k8s_bins "${v}" "${K8S_BINS[@]}"
 
-  local etcd_bin="${CACHE}/etcd/${etcd_tag%-*}/etcd" coredns_bin="${CACHE}/coredns/${coredns_tag}/coredns" pause_bin="${CACHE}/pause/pause"
-  local etcd_main="${CACHE}/etcd/main.go"
-  mkdir -p "${CACHE}/etcd"
-  printf '// Command etcd runs etcd.\npackage main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > "${etcd_main}"
-  if ! stamped "${etcd_bin}" "$(hash_of "${SELF_HASH}" "go.etcd.io/etcd/server/v3@v${etcd_tag%-*}" "${etcd_main}")"; then log "building etcd v${etcd_tag%-*}"; fi
-  build_go_main "${etcd_bin}" "go.etcd.io/etcd/server/v3@v${etcd_tag%-*}" . "${etcd_main}"
+  local etcd_bin coredns_bin="${CACHE}/coredns/${coredns_tag}/coredns" pause_bin="${CACHE}/pause/pause"
+  etcd_bin=$(build_etcd "${v}")
   if ! stamped "${coredns_bin}" "$(hash_of "${SELF_HASH}" "github.com/coredns/coredns@${coredns_tag}")"; then log "building CoreDNS ${coredns_tag}"; fi
   build_go_main "${coredns_bin}" "github.com/coredns/coredns@${coredns_tag}" github.com/coredns/coredns
   local pkey; pkey=$(hash_of "${SELF_HASH}" "${ROOT}/hack/images/pause")

@@ -7,7 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/kaas-sandbox/sandbox/versions"
@@ -81,13 +81,28 @@ func ProjectWebhookDir(t testing.TB) string {
 
 func projectDir(t testing.TB, elem ...string) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot find the testenv package's source file")
+	root, err := projectRoot()
+	if err != nil {
+		t.Fatal(err)
 	}
-	dir := filepath.Join(append([]string{filepath.Dir(file), "..", ".."}, elem...)...)
+	dir := filepath.Join(append([]string{root}, elem...)...)
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("%s is missing (%v): run make generate", filepath.Join(elem...), err)
 	}
 	return dir
+}
+
+// projectRoot returns the directory of the go.mod governing the working directory (go test
+// runs each test in its package's directory). Source file paths cannot tell: with -trimpath,
+// as make test builds, they name the module path, not a directory.
+func projectRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("the working directory is in no Go module: run the tests from the repository with go test")
+	}
+	return filepath.Dir(gomod), nil
 }

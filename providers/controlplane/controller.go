@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -174,11 +175,16 @@ func (r *GcoreControlPlaneReconciler) reconcileNormal(ctx context.Context, s *sc
 		setFalse(cp, controlplanev1.AddonsReadyCondition, controlplanev1.WaitingForAPIServerReason, "no apiserver pod is ready yet")
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
+	firstApply := findCondition(cp, controlplanev1.AddonsReadyCondition) == nil || findCondition(cp, controlplanev1.AddonsReadyCondition).Status != "True"
+	started := time.Now()
 	if err := r.reconcileWorkload(ctx, s); err != nil {
 		setFalse(cp, controlplanev1.AddonsReadyCondition, controlplanev1.WaitingForAPIServerReason, "%v (retrying)", err)
 		setFalse(cp, controlplanev1.AvailableCondition, controlplanev1.WaitingForAPIServerReason, "the apiserver does not answer through the load balancer: %v", err)
 		r.summarize(cp)
 		return ctrl.Result{RequeueAfter: retryShort}, nil
+	}
+	if firstApply {
+		ctrl.LoggerFrom(ctx).Info("the customer cluster has its join objects and add-ons", "took", time.Since(started).Round(time.Millisecond).String())
 	}
 	setTrue(cp, controlplanev1.AddonsReadyCondition)
 	setTrue(cp, controlplanev1.AvailableCondition)
@@ -188,7 +194,8 @@ func (r *GcoreControlPlaneReconciler) reconcileNormal(ctx context.Context, s *sc
 	if !state.allReady() {
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
-	return ctrl.Result{}, nil
+	// res asks to come back while Octavia still builds the load balancer.
+	return res, nil
 }
 
 // summarize sets Ready from the component conditions.

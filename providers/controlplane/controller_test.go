@@ -142,14 +142,15 @@ func (f *fixture) get(obj client.Object) error {
 	return f.c.Get(f.ctx(), client.ObjectKeyFromObject(obj), obj)
 }
 
-// waitEndpoint waits until the control plane has a VIP.
+// waitEndpoint waits until the control plane has a VIP and names its load balancer (spec and
+// status are written one after the other).
 func (f *fixture) waitEndpoint(cp *controlplanev1.GcoreControlPlane) {
 	f.t.Helper()
-	f.eventually("controlPlaneEndpoint set", 30*time.Second, func() (bool, string) {
+	f.eventually("controlPlaneEndpoint and status.loadBalancerID set", 30*time.Second, func() (bool, string) {
 		if err := f.get(cp); err != nil {
 			return false, err.Error()
 		}
-		return cp.Spec.ControlPlaneEndpoint.IsValid(), conditionOf(cp, controlplanev1.EndpointReadyCondition)
+		return cp.Spec.ControlPlaneEndpoint.IsValid() && cp.Status.LoadBalancerID != "", conditionOf(cp, controlplanev1.EndpointReadyCondition)
 	})
 }
 
@@ -471,6 +472,20 @@ func testRestartMidCreate(f *fixture) {
 		first = lbs[0]
 		return first.ProvisioningStatus == "PENDING_CREATE", first.ProvisioningStatus
 	})
+	// The VIP is the endpoint as soon as Octavia accepts the load balancer: the PKI and etcd do
+	// not wait for the amphora.
+	f.eventually("the VIP as endpoint and etcd made, the load balancer still PENDING_CREATE", 30*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		var etcd appsv1.StatefulSet
+		err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "delta-etcd"}, &etcd)
+		return cp.Spec.ControlPlaneEndpoint.Host == first.VipAddress && err == nil,
+			fmt.Sprintf("endpoint %q, etcd: %v", cp.Spec.ControlPlaneEndpoint.Host, err)
+	})
+	if lbs := listLBs(); len(lbs) != 1 || lbs[0].ProvisioningStatus != "PENDING_CREATE" {
+		t.Fatalf("load balancers %+v: want the one still PENDING_CREATE", lbs)
+	}
 	f.restartLosingStatus(cp, func() {
 		if _, err := f.cloud.Cloud.Faults.Remove(rule.ID); err != nil {
 			t.Fatal(err)

@@ -135,16 +135,19 @@ func (r *GcoreControlPlaneReconciler) reconcileEndpoint(ctx context.Context, s *
 		setFalse(cp, controlplanev1.EndpointReadyCondition, controlplanev1.CloudErrorReason, "%v (retrying)", err)
 		return ctrl.Result{}, err
 	}
+	// Octavia gives the VIP when it accepts the load balancer, long before the amphora is up:
+	// it is the endpoint from then on (a load balancer made again asks for the same VIP), so the
+	// PKI and the pods do not wait for the load balancer.
+	if !cp.Spec.ControlPlaneEndpoint.IsValid() && st.VIP != "" {
+		cp.Spec.ControlPlaneEndpoint = clusterv1.APIEndpoint{Host: st.VIP, Port: APIServerPort}
+	}
 	if !st.Active() {
 		setFalse(cp, controlplanev1.EndpointReadyCondition, controlplanev1.ProvisioningReason, "load balancer %s is %s", st.ID, st.ProvisioningStatus)
 		if !cp.Spec.ControlPlaneEndpoint.IsValid() {
 			return ctrl.Result{RequeueAfter: retryShort}, nil
 		}
-		// The endpoint is known: go on with the pods while Octavia works.
-		return ctrl.Result{}, nil
-	}
-	if !cp.Spec.ControlPlaneEndpoint.IsValid() {
-		cp.Spec.ControlPlaneEndpoint = clusterv1.APIEndpoint{Host: st.VIP, Port: APIServerPort}
+		// Go on with the pods while Octavia works; come back for the load balancer.
+		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
 	if len(members) == 0 {
 		setFalse(cp, controlplanev1.EndpointReadyCondition, controlplanev1.ProvisioningReason, "the service cluster has no schedulable node to put behind load balancer %s", st.ID)

@@ -14,6 +14,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// The client-side rate limit of workload clients: one reconcile applies a few dozen objects.
+const (
+	clientQPS   = 50
+	clientBurst = 100
+)
+
 // Getter returns a client for the workload cluster of a Cluster.
 type Getter interface {
 	// Client returns a client for the workload cluster of the Cluster named by cluster.
@@ -46,6 +52,9 @@ func (g FromKubeconfigSecret) Client(ctx context.Context, cluster types.Namespac
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	// client-go's default of 5 requests/s (burst 10) made the first apply of a new cluster's
+	// ~40 objects and their discovery wait seconds on the rate limiter alone.
+	cfg.QPS, cfg.Burst = clientQPS, clientBurst
 	c, err := client.New(cfg, client.Options{Scheme: g.Scheme})
 	if err != nil {
 		return nil, fmt.Errorf("making a client for cluster %s: %w", cluster, err)

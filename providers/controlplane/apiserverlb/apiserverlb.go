@@ -97,6 +97,18 @@ func (s Service) Ensure(ctx context.Context, spec Spec) (Status, error) {
 	return st, nil // PENDING_*: wait
 }
 
+// The members' health monitor: a TCP connect to the apiserver's node port, which kube-proxy
+// refuses until an apiserver pod is ready. A new control plane's apiserver starts after the
+// load balancer, so its member is down at first: one passing check brings it up (a 5 s delay
+// and two checks held the first requests of every new cluster for ~10 s); three failing ones,
+// 6 s, take it out.
+const (
+	monitorDelay   = 2
+	monitorTimeout = 2
+	monitorRise    = 1
+	monitorFall    = 3
+)
+
 func (s Service) create(ctx context.Context, spec Spec) (*loadbalancers.LoadBalancer, error) {
 	members := make([]pools.CreateMemberOpts, 0, len(spec.Members))
 	for _, m := range spec.Members {
@@ -109,7 +121,7 @@ func (s Service) create(ctx context.Context, spec Spec) (*loadbalancers.LoadBala
 			Name: spec.Name, Protocol: listeners.ProtocolTCP, ProtocolPort: spec.Port,
 			DefaultPool: &pools.CreateOpts{
 				Name: spec.Name, Protocol: pools.ProtocolTCP, LBMethod: pools.LBMethodRoundRobin, Members: members,
-				Monitor: &monitors.CreateOpts{Type: monitors.TypeTCP, Delay: 5, Timeout: 3, MaxRetries: 2},
+				Monitor: &monitors.CreateOpts{Type: monitors.TypeTCP, Delay: monitorDelay, Timeout: monitorTimeout, MaxRetries: monitorRise, MaxRetriesDown: monitorFall},
 			},
 		}},
 	}

@@ -22,14 +22,13 @@ const kubernetesDir = "/etc/kubernetes"
 func controllerManagerCommand(v valid) []string {
 	conf := path.Join(kubernetesDir, "controller-manager.conf")
 	p := func(file string) string { return path.Join(pkiDir, file) }
-	return []string{
+	return append([]string{
 		"kube-controller-manager",
 		flag("kubeconfig", conf),
 		flag("authentication-kubeconfig", conf),
 		flag("authorization-kubeconfig", conf),
 		flag("bind-address", "0.0.0.0"),
 		flag("secure-port", names.ControllerManagerPort),
-		flag("leader-elect", true),
 		flag("cluster-name", v.ClusterName),
 		flag("controllers", "*,bootstrapsigner,tokencleaner"),
 		flag("allocate-node-cidrs", true),
@@ -43,6 +42,19 @@ func controllerManagerCommand(v valid) []string {
 		flag("cluster-signing-key-file", p("ca.key")),
 		flag("service-account-private-key-file", p("sa.key")),
 		flag("use-service-account-credentials", true),
+	}, leaderElectionFlags()...)
+}
+
+// leaderElectionFlags are the controller-manager's and scheduler's: leader-elected, with twice
+// the default lease (30 s) and renew deadline (25 s instead of 10 s). All hosted control planes
+// share the service cluster's cores, and with the defaults a busy minute (a new cluster's
+// pods starting) made them miss a renewal, lose the lease and restart, again and again.
+func leaderElectionFlags() []string {
+	return []string{
+		flag("leader-elect", true),
+		flag("leader-elect-lease-duration", "30s"),
+		flag("leader-elect-renew-deadline", "25s"),
+		flag("leader-elect-retry-period", "4s"),
 	}
 }
 

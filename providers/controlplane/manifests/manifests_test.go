@@ -308,7 +308,12 @@ func TestFlagsAgreeAcrossComponents(t *testing.T) {
 			t.Errorf("kube-controller-manager --%s=%q, want %q", flagName, kcm[flagName], want)
 		}
 	}
-	if sched["leader-elect"] != "true" || sched["kubeconfig"] == "" || sched["kubeconfig"] != sched["authentication-kubeconfig"] {
+	for _, cmd := range []map[string]string{kcm, sched} {
+		if cmd["leader-elect"] != "true" || cmd["leader-elect-lease-duration"] != "30s" || cmd["leader-elect-renew-deadline"] != "25s" || cmd["leader-elect-retry-period"] != "4s" {
+			t.Errorf("leader election flags %v: want a 30s lease renewed within 25s, retried every 4s", cmd)
+		}
+	}
+	if sched["kubeconfig"] == "" || sched["kubeconfig"] != sched["authentication-kubeconfig"] {
 		t.Errorf("kube-scheduler flags: %v", sched)
 	}
 

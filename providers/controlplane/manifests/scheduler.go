@@ -14,15 +14,14 @@ import (
 // Service (the kubeconfig's server).
 func schedulerCommand() []string {
 	conf := path.Join(kubernetesDir, "scheduler.conf")
-	return []string{
+	return append([]string{
 		"kube-scheduler",
 		flag("kubeconfig", conf),
 		flag("authentication-kubeconfig", conf),
 		flag("authorization-kubeconfig", conf),
 		flag("bind-address", "0.0.0.0"),
 		flag("secure-port", names.SchedulerPort),
-		flag("leader-elect", true),
-	}
+	}, leaderElectionFlags()...)
 }
 
 func schedulerDeployment(v valid) (*appsv1.Deployment, error) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -20,7 +22,8 @@ import (
 // resourceVersion moves).
 // Fields other managers own (the bootstrapsigner's jws-kubeconfig-* keys in cluster-info, a
 // Service's allocated fields) are left alone. It goes on past a failing object and returns
-// every failure, each naming its object.
+// every failure, each naming its object; when the apiserver does not answer at all it stops
+// there.
 func Apply(ctx context.Context, c client.Client, objs []client.Object, fieldOwner string) error {
 	if fieldOwner == "" {
 		return errors.New("applying workload cluster objects: empty field owner")
@@ -34,27 +37,46 @@ func Apply(ctx context.Context, c client.Client, objs []client.Object, fieldOwne
 		}
 	}
 	var errs []error
-	for _, o := range ordered {
+	for i, o := range ordered {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, fmt.Errorf("applying workload cluster objects: %w", err))...)
 		}
-		if err := applyOne(ctx, c, o, fieldOwner); err != nil {
+		sent, err := applyOne(ctx, c, o, fieldOwner)
+		if err != nil {
 			errs = append(errs, err)
+			if sent && unanswered(err) && i+1 < len(ordered) {
+				errs = append(errs, fmt.Errorf("the apiserver did not answer: %d more objects not tried", len(ordered)-i-1))
+				break
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func applyOne(ctx context.Context, c client.Client, o client.Object, fieldOwner string) error {
+// unanswered tells an error the apiserver did not send (a timeout, a refused or cut
+// connection, a failed discovery) from its answer about one object. After one, the rest would
+// only wait out the same timeout each: a reconcile stuck for minutes behind a busy apiserver.
+func unanswered(err error) bool {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return false
+	}
+	var noMatch *meta.NoKindMatchError
+	return !errors.As(err, &noMatch)
+}
+
+// applyOne applies o; sent tells whether it went as far as a request (a local encoding error
+// does not).
+func applyOne(ctx context.Context, c client.Client, o client.Object, fieldOwner string) (sent bool, err error) {
 	u, err := toApplyable(o, c.Scheme())
 	if err != nil {
-		return fmt.Errorf("applying %s: %w", describe(o, c.Scheme()), err)
+		return false, fmt.Errorf("applying %s: %w", describe(o, c.Scheme()), err)
 	}
 	err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(fieldOwner), client.ForceOwnership)
 	if err != nil {
-		return fmt.Errorf("applying %s: %w", describe(o, c.Scheme()), err)
+		return true, fmt.Errorf("applying %s: %w", describe(o, c.Scheme()), err)
 	}
-	return nil
+	return true, nil
 }
 
 // toApplyable turns o into an apply configuration: a fresh unstructured object with its
