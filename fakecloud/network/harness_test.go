@@ -97,7 +97,9 @@ func (h *harness) publicNet() string {
 // recordingBackend records the backend calls for the reconciliation tests.
 type recordingBackend struct {
 	MemoryBackend
-	calls chan string
+	// calls, once record has set it, receives a line per call. Atomic: the task engine's
+	// workers read it while a test starts recording.
+	calls atomic.Pointer[chan string]
 	// failRouter makes that many EnsureRouter calls fail (retried); permanent makes them
 	// fail with services.Permanent.
 	failRouter atomic.Int32
@@ -112,19 +114,29 @@ func (b *recordingBackend) EnsureRouter(ctx context.Context, spec RouterSpec) er
 		}
 		return err
 	}
-	if b.calls != nil {
-		gw := ""
-		if spec.Gateway != nil {
-			gw = spec.Gateway.IPAddress
-		}
-		b.calls <- fmt.Sprintf("router %s ifaces=%d gw=%s", spec.ID, len(spec.Interfaces), gw)
+	gw := ""
+	if spec.Gateway != nil {
+		gw = spec.Gateway.IPAddress
 	}
+	b.note(fmt.Sprintf("router %s ifaces=%d gw=%s", spec.ID, len(spec.Interfaces), gw))
 	return nil
 }
 
 func (b *recordingBackend) SetFloatingIP(ctx context.Context, spec FloatingIPSpec) error {
-	if b.calls != nil {
-		b.calls <- fmt.Sprintf("fip %s -> %s", spec.FloatingIP, spec.FixedIP)
-	}
+	b.note(fmt.Sprintf("fip %s -> %s", spec.FloatingIP, spec.FixedIP))
 	return nil
+}
+
+// record starts recording the backend calls into a new channel of the given capacity.
+func (b *recordingBackend) record(capacity int) <-chan string {
+	ch := make(chan string, capacity)
+	b.calls.Store(&ch)
+	return ch
+}
+
+// note sends one call's line to the recording channel, if recording.
+func (b *recordingBackend) note(line string) {
+	if ch := b.calls.Load(); ch != nil {
+		*ch <- line
+	}
 }

@@ -359,12 +359,12 @@ func TestRoutersAndFloatingIPs(t *testing.T) {
 		t.Fatalf("delete interface port: %d %v", st, out)
 	}
 
-	h.backend.calls = make(chan string, 100)
+	calls := h.backend.record(100)
 	up := h.must(t, 200, "demo", "PUT", "/v2.0/floatingips/"+fipID, map[string]any{"floatingip": map[string]any{"port_id": portID}}, "floatingip")
 	if up["status"] != "ACTIVE" || up["router_id"] != rtID || up["fixed_ip_address"] != port["fixed_ips"].([]any)[0].(map[string]any)["ip_address"] {
 		t.Fatalf("associated: %v", up)
 	}
-	if got := <-h.backend.calls; !strings.HasPrefix(got, "fip "+up["floating_ip_address"].(string)) {
+	if got := <-calls; !strings.HasPrefix(got, "fip "+up["floating_ip_address"].(string)) {
 		t.Fatalf("backend call: %s", got)
 	}
 	if got := h.must(t, 200, "demo", "GET", "/v2.0/floatingips?port_id="+portID, nil, "")["floatingips"].([]any); len(got) != 1 {
@@ -692,11 +692,11 @@ func TestConcurrentAllocation(t *testing.T) {
 // permanent failure as an error event.
 func TestBackendRetries(t *testing.T) {
 	h := newHarness(t)
-	h.backend.calls = make(chan string, 10)
+	calls := h.backend.record(10)
 	h.backend.failRouter.Store(1)
 	rt := h.must(t, 201, "demo", "POST", "/v2.0/routers", map[string]any{"router": map[string]any{"name": "r"}}, "router")
 	select {
-	case got := <-h.backend.calls:
+	case got := <-calls:
 		if !strings.HasPrefix(got, "router "+rt["id"].(string)) {
 			t.Fatalf("backend call: %s", got)
 		}
