@@ -150,6 +150,9 @@ render_key() { hash_of "${CM_VERSION}" "${HELM_VERSION}" "${RENDER_RECIPE}" "${K
 # committed_key prints the key on the committed manifest's first line (empty when there is none).
 committed_key() { head -n1 "${COMMITTED}" 2>/dev/null | sed -n 's/.* key \([0-9a-f]*\)$/\1/p'; }
 
+# fresh succeeds when the committed manifest was rendered from what this script asks.
+fresh() { [[ "$(committed_key)" == "$(render_key)" ]]; }
+
 # render renders cert-manager's chart with helm (built here) into the committed manifest.
 render() {
   local mod chart key tmp="${COMMITTED}.tmp"
@@ -188,8 +191,7 @@ render() {
 
 # check fails when the committed manifest was rendered from anything else than this script asks.
 check() {
-  [[ "$(committed_key)" == "$(render_key)" ]] \
-    || die "${COMMITTED#"${ROOT}/"} was not rendered from cert-manager ${CM_VERSION}, helm ${HELM_VERSION} and the values in hack/cert-manager.sh" \
+  fresh || die "${COMMITTED#"${ROOT}/"} was not rendered from cert-manager ${CM_VERSION}, helm ${HELM_VERSION} and the values in hack/cert-manager.sh" \
       "run: make cert-manager-manifest, and commit the result"
 }
 
@@ -197,7 +199,7 @@ check() {
 # first only when it is stale (a version or a value changed), and points clusterctl's config at it.
 manifest() {
   local out="${OUT_DIR}/cert-manager.yaml"
-  if [[ "$(committed_key)" != "$(render_key)" ]]; then
+  if ! fresh; then
     log "${COMMITTED#"${ROOT}/"} is stale: rendering it again (commit the result)"
     render
   fi

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -175,7 +176,7 @@ func (r *GcoreControlPlaneReconciler) reconcileNormal(ctx context.Context, s *sc
 		setFalse(cp, controlplanev1.AddonsReadyCondition, controlplanev1.WaitingForAPIServerReason, "no apiserver pod is ready yet")
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
-	firstApply := findCondition(cp, controlplanev1.AddonsReadyCondition) == nil || findCondition(cp, controlplanev1.AddonsReadyCondition).Status != "True"
+	firstApply := !meta.IsStatusConditionTrue(cp.Status.Conditions, controlplanev1.AddonsReadyCondition)
 	started := time.Now()
 	if err := r.reconcileWorkload(ctx, s); err != nil {
 		setFalse(cp, controlplanev1.AddonsReadyCondition, controlplanev1.WaitingForAPIServerReason, "%v (retrying)", err)
@@ -204,7 +205,7 @@ func (r *GcoreControlPlaneReconciler) summarize(cp *controlplanev1.GcoreControlP
 		if t == controlplanev1.ReadyCondition {
 			continue
 		}
-		c := findCondition(cp, t)
+		c := meta.FindStatusCondition(cp.Status.Conditions, t)
 		if c == nil || c.Status != "True" {
 			reason, msg := controlplanev1.ProvisioningReason, t+" is not reported yet"
 			if c != nil {

@@ -143,10 +143,8 @@ func (r *GcoreControlPlaneReconciler) reconcileEndpoint(ctx context.Context, s *
 	}
 	if !st.Active() {
 		setFalse(cp, controlplanev1.EndpointReadyCondition, controlplanev1.ProvisioningReason, "load balancer %s is %s", st.ID, st.ProvisioningStatus)
-		if !cp.Spec.ControlPlaneEndpoint.IsValid() {
-			return ctrl.Result{RequeueAfter: retryShort}, nil
-		}
-		// Go on with the pods while Octavia works; come back for the load balancer.
+		// Come back for the load balancer; with the VIP known, the caller goes on with the pods
+		// meanwhile.
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
 	if len(members) == 0 {

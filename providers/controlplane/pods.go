@@ -269,12 +269,3 @@ func (r *GcoreControlPlaneReconciler) updateStatus(s *scope, st podsState) {
 	report(controlplanev1.ControllerManagerReadyCondition, st.controllerManager, "controller-manager")
 	report(controlplanev1.SchedulerReadyCondition, st.scheduler, "scheduler")
 }
-
-func findCondition(cp *controlplanev1.GcoreControlPlane, t string) *metav1.Condition {
-	for i := range cp.Status.Conditions {
-		if cp.Status.Conditions[i].Type == t {
-			return &cp.Status.Conditions[i]
-		}
-	}
-	return nil
-}
