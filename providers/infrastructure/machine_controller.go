@@ -3,10 +3,13 @@ package infrastructure
 import (
 	"context"
 	"fmt"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -187,6 +190,10 @@ func (r *GcoreMachineReconciler) reconcileNormal(ctx context.Context, s *machine
 			setFalse(gm, infrav1.ReadyCondition, infrav1.InstanceDeletedReason, "server %s disappeared from the cloud", gm.Status.InstanceID)
 			return ctrl.Result{RequeueAfter: invalidSpecRetry}, nil
 		}
+		if wait := replacementWait(gm, time.Now()); wait > 0 {
+			// The last server failed moments ago: InstanceError stays up until the replacement.
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
 		if s.machine.Spec.Bootstrap.DataSecretName == nil {
 			setFalse(gm, infrav1.InstanceReadyCondition, infrav1.WaitingForBootstrapDataReason, "waiting for the bootstrap provider's user-data")
 			setFalse(gm, infrav1.ReadyCondition, infrav1.WaitingForBootstrapDataReason, "waiting for the bootstrap provider's user-data")
@@ -223,12 +230,17 @@ func (r *GcoreMachineReconciler) reconcileNormal(ctx context.Context, s *machine
 				return cloudFailure(gm, infrav1.InstanceReadyCondition, err)
 			}
 			gm.Status.InstanceID = ""
+			gm.Status.LastFailedServer = &infrav1.FailedServer{ID: srv.ID, Fault: truncate(srv.Fault.Message, 1024), FailedAt: metav1.Now()}
 			ctrl.LoggerFrom(ctx).Info("server failed to build: deleted it, a new one follows", "server", srv.ID, "fault", srv.Fault.Message)
 		}
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	default: // BUILD, REBOOT, ...
-		setFalse(gm, infrav1.InstanceReadyCondition, infrav1.InstanceBuildingReason, "server %s is %s", srv.ID, srv.Status)
-		setFalse(gm, infrav1.ReadyCondition, infrav1.InstanceBuildingReason, "server %s is %s", srv.ID, srv.Status)
+		msg := fmt.Sprintf("server %s is %s", srv.ID, srv.Status)
+		if f := gm.Status.LastFailedServer; f != nil && !ptr.Deref(gm.Status.Initialization.Provisioned, false) {
+			msg += fmt.Sprintf(" (it replaces server %s, which went to ERROR)", f.ID)
+		}
+		setFalse(gm, infrav1.InstanceReadyCondition, infrav1.InstanceBuildingReason, "%s", msg)
+		setFalse(gm, infrav1.ReadyCondition, infrav1.InstanceBuildingReason, "%s", msg)
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
 
@@ -364,4 +376,26 @@ func (r *GcoreMachineReconciler) reconcileDelete(ctx context.Context, s *machine
 	}
 	controllerutil.RemoveFinalizer(gm, infrav1.MachineFinalizer)
 	return ctrl.Result{}, nil
+}
+
+// replacementWait is how long to wait before replacing a server that failed to build: the
+// replacement comes retryShort after the failure, so that InstanceError can be seen and a cloud
+// that fails every build is not asked for a new server in a tight loop.
+func replacementWait(gm *infrav1.GcoreMachine, now time.Time) time.Duration {
+	f := gm.Status.LastFailedServer
+	if f == nil || gm.Status.InstanceID != "" {
+		return 0
+	}
+	return max(0, f.FailedAt.Add(retryShort).Sub(now))
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

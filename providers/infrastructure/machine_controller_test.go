@@ -245,6 +245,9 @@ func testMachineBuildFailureReplaced(f *fixture) {
 	if gm.Status.InstanceID == failed {
 		t.Errorf("the machine kept the failed server %s", failed)
 	}
+	if f := gm.Status.LastFailedServer; f == nil || f.ID == "" || f.ID == gm.Status.InstanceID || !strings.Contains(f.Fault, "stuck") {
+		t.Errorf("status.lastFailedServer = %+v, want a failed server other than %s with the cloud's fault", f, gm.Status.InstanceID)
+	}
 	sp, err := servers.List(demo, servers.ListOpts{Tags: tag}).AllPages(context.Background())
 	if err != nil {
 		t.Fatal(err)

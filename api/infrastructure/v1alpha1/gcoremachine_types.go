@@ -111,6 +111,27 @@ type GcoreMachineStatus struct {
 	// failureDomain is the availability zone the server landed in.
 	// +optional
 	FailureDomain string `json:"failureDomain,omitempty"`
+
+	// lastFailedServer is the last server that went to ERROR before the machine was
+	// provisioned; it was deleted, and its replacement is made no sooner than a few seconds
+	// after the failure (the failure stays visible, a failing cloud is not hammered).
+	// +optional
+	LastFailedServer *FailedServer `json:"lastFailedServer,omitempty"`
+}
+
+// FailedServer records a server that failed to build and was replaced.
+type FailedServer struct {
+	// id is the failed server's UUID.
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id"`
+
+	// fault is Nova's fault message for it, when it gave one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Fault string `json:"fault,omitempty"`
+
+	// failedAt is when the controller found it in ERROR.
+	FailedAt metav1.Time `json:"failedAt"`
 }
 
 // +kubebuilder:object:root=true
