@@ -64,6 +64,9 @@ type Options struct {
 	Concurrency int
 	// SyncPeriod is how often every object is reconciled even without changes.
 	SyncPeriod time.Duration
+	// SkipNameValidation lets a process build more than one manager (controller-runtime keeps
+	// controller names process-wide): for tests run with -count.
+	SkipNameValidation bool
 }
 
 // Validate checks the options.
@@ -106,6 +109,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	}
 	if o.Namespace != "" {
 		mopts.Cache.DefaultNamespaces = map[string]cache.Config{o.Namespace: {}}
+	}
+	if o.SkipNameValidation {
+		mopts.Controller.SkipNameValidation = ptr.To(true)
 	}
 	if o.WebhookPort > 0 {
 		mopts.WebhookServer = webhook.NewServer(webhook.Options{Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.WebhookCertDir})
