@@ -40,6 +40,8 @@ type GcoreControlPlaneReconciler struct {
 	Clouds cloudclient.Source
 	// Workload reaches the customer clusters' apiservers.
 	Workload workloadclient.Getter
+
+	applied appliedSets
 }
 
 // +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=gcorecontrolplanes,verbs=get;list;watch;update;patch
@@ -233,5 +235,6 @@ func (r *GcoreControlPlaneReconciler) reconcileDelete(ctx context.Context, s *sc
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
 	controllerutil.RemoveFinalizer(cp, controlplanev1.ControlPlaneFinalizer)
+	r.applied.forget(client.ObjectKeyFromObject(cp))
 	return ctrl.Result{}, nil
 }
