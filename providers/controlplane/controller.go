@@ -176,6 +176,8 @@ func (r *GcoreControlPlaneReconciler) reconcileNormal(ctx context.Context, s *sc
 	// 5. Inside the customer cluster, once its apiserver answers.
 	if state.apiServer.ready == 0 {
 		setFalse(cp, controlplanev1.AddonsReadyCondition, controlplanev1.WaitingForAPIServerReason, "no apiserver pod is ready yet")
+		setFalse(cp, controlplanev1.AvailableCondition, controlplanev1.WaitingForAPIServerReason, "no apiserver pod is ready")
+		r.summarize(cp)
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
 	firstApply := !meta.IsStatusConditionTrue(cp.Status.Conditions, controlplanev1.AddonsReadyCondition)

@@ -306,6 +306,24 @@ func testLifecycleAndUpgrade(f *fixture) {
 		t.Errorf("cluster-info names no VIP: %s", ci.Data["kubeconfig"])
 	}
 
+	// Every apiserver pod down: Ready and Available follow, then come back with the pods.
+	var api appsv1.Deployment
+	if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "alpha-apiserver"}, &api); err != nil {
+		t.Fatal(err)
+	}
+	api.Status.ReadyReplicas, api.Status.AvailableReplicas = 0, 0
+	if err := f.c.Status().Update(f.ctx(), &api); err != nil {
+		t.Fatal(err)
+	}
+	f.eventually("not Ready, not Available without a ready apiserver", 30*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		ready, avail := conditionOf(cp, controlplanev1.ReadyCondition), conditionOf(cp, controlplanev1.AvailableCondition)
+		return strings.HasPrefix(ready, "False") && strings.HasPrefix(avail, "False"), ready + "; " + avail
+	})
+	f.rollOutUntilReady(cp, "alpha", 30*time.Second)
+
 	// Upgrade one minor: etcd first.
 	cp.Spec.Version = v1.Version
 	if err := f.c.Update(f.ctx(), cp); err != nil {
