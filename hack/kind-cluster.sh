@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # kind-cluster.sh manages a kind cluster on our own node image (kaas/node:VERSION, built by
 # hack/images/node.sh when missing), with this host's quirks in its config: the kubelet may run
-# on cgroup v1 (failCgroupV1: false). The node image carries flannel and local-path as kind's
-# default CNI and storage manifests, so kind installs them; this script applies the repository's
+# on cgroup v1 (failCgroupV1: false). The node image carries flannel and our hostpath provisioner
+# as kind's default CNI and storage manifests, so kind installs them; this script applies the repository's
 # copies (hack/manifests/) on top, so an edit there takes effect without an image rebuild.
 #
 # Usage: kind-cluster.sh create|delete|kubeconfig|config
@@ -77,18 +77,25 @@ create() {
     (( $(date +%s) < deadline )) || die "the apiserver of ${NAME} does not answer after ${WAIT}" "docker ps -a --filter label=io.x-k8s.kind.cluster=${NAME}; kind export logs --name ${NAME}"
     sleep 2
   done
-  log "applying flannel and local-path from hack/manifests"
-  kubectl apply -f "${ROOT}/hack/manifests/flannel.yaml" -f "${ROOT}/hack/manifests/local-path-storage.yaml" >/dev/null \
+  # A cluster made before the sandbox had its own provisioner has a "standard" class of
+  # rancher.io/local-path; a class's provisioner cannot change, so that class is replaced.
+  local prov; prov=$(kubectl get storageclass standard -o jsonpath='{.provisioner}' 2>/dev/null || true)
+  if [[ -n ${prov} && ${prov} != kaas.local/hostpath ]]; then
+    log "replacing StorageClass standard (provisioner ${prov}) with kaas.local/hostpath's; volumes made before keep working"
+    kubectl delete storageclass standard >/dev/null || die "cannot delete StorageClass standard" "kubectl --kubeconfig ${KUBECONFIG_OUT} get storageclass"
+  fi
+  log "applying flannel and the hostpath provisioner from hack/manifests"
+  kubectl apply -f "${ROOT}/hack/manifests/flannel.yaml" -f "${ROOT}/hack/manifests/hostpath-storage.yaml" >/dev/null \
     || die "kubectl apply of hack/manifests failed" "kubectl --kubeconfig ${KUBECONFIG_OUT} get pods -A"
-  log "waiting up to ${WAIT} for nodes, flannel, CoreDNS and local-path"
+  log "waiting up to ${WAIT} for nodes, flannel, CoreDNS and the hostpath provisioner"
   kubectl wait --for=condition=Ready nodes --all --timeout="${WAIT}" >/dev/null \
     || die "nodes of ${NAME} are not Ready" "kubectl --kubeconfig ${KUBECONFIG_OUT} describe nodes; kind export logs --name ${NAME}"
   kubectl -n kube-flannel rollout status daemonset/kube-flannel-ds --timeout="${WAIT}" >/dev/null \
     || die "flannel did not roll out" "kubectl --kubeconfig ${KUBECONFIG_OUT} -n kube-flannel logs ds/kube-flannel-ds"
   kubectl -n kube-system rollout status deployment/coredns --timeout="${WAIT}" >/dev/null \
     || die "CoreDNS did not roll out" "kubectl --kubeconfig ${KUBECONFIG_OUT} -n kube-system describe pods -l k8s-app=kube-dns"
-  kubectl -n local-path-storage rollout status deployment/local-path-provisioner --timeout="${WAIT}" >/dev/null \
-    || die "local-path-provisioner did not roll out" "kubectl --kubeconfig ${KUBECONFIG_OUT} -n local-path-storage describe pods"
+  kubectl -n hostpath-storage rollout status daemonset/hostpath-provisioner --timeout="${WAIT}" >/dev/null \
+    || die "the hostpath provisioner did not roll out" "kubectl --kubeconfig ${KUBECONFIG_OUT} -n hostpath-storage describe pods"
   log "kind cluster ${NAME} is ready: export KUBECONFIG=${KUBECONFIG_OUT}"
 }
 

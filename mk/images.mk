@@ -9,7 +9,7 @@ images: setup ## Build every image offline, cached by content: bases, add-ons, c
 	@hack/images/all.sh $(VERSIONS)
 
 .PHONY: kind-cluster
-kind-cluster: setup ## Create (or reuse) a kind cluster from kaas/node (KIND_CLUSTER=kaas, K8S_VERSION=newest pinned); flannel and local-path included.
+kind-cluster: setup ## Create (or reuse) a kind cluster from kaas/node (KIND_CLUSTER=kaas, K8S_VERSION=newest pinned); flannel and the hostpath provisioner included.
 	@hack/kind-cluster.sh create
 
 .PHONY: kind-cluster-down

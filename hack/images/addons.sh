@@ -2,14 +2,14 @@
 # addons.sh builds the node add-on images every node image preloads, from Go modules and the
 # Debian packages in kaas/slim, each cached by a content hash of its inputs:
 #   kaas.local/flannel:FLANNEL_VERSION          flanneld (CGO, glibc) + our flannel CNI plugin, on kaas/slim
-#   kaas.local/local-path-provisioner:LPP_VERSION  FROM scratch, static
-#   kaas.local/busybox:BUSYBOX_VERSION          FROM scratch: Debian's busybox-static (helper and test pods)
-# Their manifests are hack/manifests/flannel.yaml and hack/manifests/local-path-storage.yaml.
+#   kaas.local/hostpath-provisioner:v0.1.0      FROM scratch: ./cmd/hostpath-provisioner of this repository
+#   kaas.local/busybox:BUSYBOX_VERSION          FROM scratch: Debian's busybox-static (test pods)
+# Their manifests are hack/manifests/flannel.yaml and hack/manifests/hostpath-storage.yaml.
 # Usage: addons.sh [--print-images]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 FLANNEL_VERSION=v0.28.10
-LPP_VERSION=v0.0.30
+HOSTPATH_TAG=v0.1.0
 BUSYBOX_VERSION=1.35.0
 # The proxy refuses the tencentcloud vpc SDK flannel v0.28.10 requires (403); an older release
 # satisfies the tencentvpc backend's imports.
@@ -18,7 +18,7 @@ HERE="${ROOT}/hack/images"
 OUT="${CACHE}/addons"
 SELF_HASH=$(hash_of "${BASH_SOURCE[0]}" "${HERE}/common.sh")
 
-IMAGES=("kaas.local/flannel:${FLANNEL_VERSION}" "kaas.local/local-path-provisioner:${LPP_VERSION}" "kaas.local/busybox:${BUSYBOX_VERSION}")
+IMAGES=("kaas.local/flannel:${FLANNEL_VERSION}" "kaas.local/hostpath-provisioner:${HOSTPATH_TAG}" "kaas.local/busybox:${BUSYBOX_VERSION}")
 
 stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
 
@@ -61,10 +61,14 @@ main() {
   image_exists "${slim}" || "${HERE}/base.sh"
 
   go_main "${OUT}/flanneld" "github.com/flannel-io/flannel@${FLANNEL_VERSION}" github.com/flannel-io/flannel 1 "${TENCENT_VPC_REPLACE}"
-  go_main "${OUT}/local-path-provisioner" "github.com/rancher/local-path-provisioner@${LPP_VERSION}" github.com/rancher/local-path-provisioner 0
+  # Ours, built like the project's tests and tools (CGO off, -trimpath) so that it shares their
+  # compiled dependencies; go's cache makes an unchanged rebuild a matter of seconds.
+  log "building hostpath-provisioner from ./cmd/hostpath-provisioner"
+  (cd "${ROOT}" && heavy env CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath" go build -ldflags "-s -w" -o "${OUT}/hostpath-provisioner" ./cmd/hostpath-provisioner) \
+    || die "building ./cmd/hostpath-provisioner failed" "go build ./cmd/hostpath-provisioner to see why"
 
   local ctx="${OUT}/ctx"
-  rm -rf "${ctx}"; mkdir -p "${ctx}/flannel" "${ctx}/local-path" "${ctx}/busybox"
+  rm -rf "${ctx}"; mkdir -p "${ctx}/flannel" "${ctx}/hostpath" "${ctx}/busybox"
   cp "${OUT}/flanneld" "${HERE}/flannel/flannel-cni" "${HERE}/flannel/install-cni" "${ctx}/flannel/"
   cat > "${ctx}/flannel/Dockerfile" <<DOCKERFILE
 FROM ${slim}
@@ -72,12 +76,11 @@ COPY flanneld /opt/bin/flanneld
 COPY flannel-cni install-cni /opt/kaas/
 ENTRYPOINT ["/opt/bin/flanneld"]
 DOCKERFILE
-  cp "${OUT}/local-path-provisioner" "${ctx}/local-path/"
-  cat > "${ctx}/local-path/Dockerfile" <<'DOCKERFILE'
+  cp "${OUT}/hostpath-provisioner" "${ctx}/hostpath/"
+  cat > "${ctx}/hostpath/Dockerfile" <<'DOCKERFILE'
 FROM scratch
-ENV PATH=/usr/local/bin:/usr/bin:/bin
-COPY local-path-provisioner /usr/local/bin/local-path-provisioner
-ENTRYPOINT ["/usr/local/bin/local-path-provisioner"]
+COPY hostpath-provisioner /usr/local/bin/hostpath-provisioner
+ENTRYPOINT ["/usr/local/bin/hostpath-provisioner"]
 DOCKERFILE
   # busybox from Debian's busybox-static, taken out of kaas/slim; its applets as symlinks.
   local cid; cid=$(docker create "${slim}" /bin/true)
@@ -94,7 +97,7 @@ ENV PATH=/bin
 CMD ["/bin/sh"]
 DOCKERFILE
   image "kaas.local/flannel:${FLANNEL_VERSION}" "${ctx}/flannel"
-  image "kaas.local/local-path-provisioner:${LPP_VERSION}" "${ctx}/local-path"
+  image "kaas.local/hostpath-provisioner:${HOSTPATH_TAG}" "${ctx}/hostpath"
   image "kaas.local/busybox:${BUSYBOX_VERSION}" "${ctx}/busybox"
   log "add-on images: ${IMAGES[*]}"
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # all.sh builds every image the sandbox's clusters need, offline and cached by content: the
-# Debian bases, the add-ons (flannel, local-path, busybox), HAProxy, the service cluster's
+# Debian bases, the add-ons (flannel, the hostpath provisioner, busybox), HAProxy, the service cluster's
 # controllers (Cluster API core and kubeadm providers, cert-manager, our gcore providers, with
 # clusterctl's local repository) and, for each pinned Kubernetes version (or only those given), its component
 # images and its node image kaas/node:VERSION.

@@ -6,7 +6,7 @@
 #     image of this version) with /etc/containerd/cri-base.json;
 #   - containerd at /usr/local/bin (where kind's unit looks), CNI plugins in /opt/cni/bin;
 #   - kubelet, kubeadm, kubectl (hack/images/kubernetes.sh);
-#   - /kind/manifests/default-cni.yaml (flannel) and default-storage.yaml (local-path), which
+#   - /kind/manifests/default-cni.yaml (flannel) and default-storage.yaml (hostpath), which
 #     kind applies itself when a cluster does not set disableDefaultCNI;
 #   - every component and add-on image preloaded, pinned, in containerd's k8s.io namespace.
 # Cached: the image carries a hash of all its inputs and is rebuilt only when one changes.
@@ -53,7 +53,7 @@ main() {
   sed "s/@PAUSE_TAG@/${pause_tag}/" "${HERE}/node/containerd-config.toml" > "${ctx}/files/etc/containerd/config.toml"
   local b; for b in kubelet kubeadm kubectl; do cp "${CACHE}/k8s/${v}/bin/${b}" "${ctx}/bin/"; done
   cp "${ROOT}/hack/manifests/flannel.yaml" "${ctx}/manifests/default-cni.yaml"
-  cp "${ROOT}/hack/manifests/local-path-storage.yaml" "${ctx}/manifests/default-storage.yaml"
+  cp "${ROOT}/hack/manifests/hostpath-storage.yaml" "${ctx}/manifests/default-storage.yaml"
   echo "${v}" > "${ctx}/version"
   cat > "${ctx}/Dockerfile" <<DOCKERFILE
 FROM ${base}

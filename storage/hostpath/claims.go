@@ -61,7 +61,10 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err := makeDir(dir); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.Client.Create(ctx, pv); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := r.Client.Create(ctx, pv); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return ctrl.Result{}, nil // made by the reconcile before, not yet in the cache
+		}
 		return ctrl.Result{}, fmt.Errorf("creating volume %s for claim %s/%s: %w", pv.Name, claim.Namespace, claim.Name, err)
 	}
 	log.Info("provisioned", "volume", pv.Name, "dir", dir, "size", claim.Spec.Resources.Requests.Storage().String())
