@@ -46,7 +46,8 @@ nodes_ready() {
 cloud_empty() {
   local left
   left=$(OS_CLIENT_CONFIG_FILE="${CLOUDS}" openstack --os-cloud fakecloud-demo server list -f value -c Name | grep -c "^${NAME}-" || true)
-  (( left == 0 )) && ! OS_CLIENT_CONFIG_FILE="${CLOUDS}" openstack --os-cloud fakecloud-demo loadbalancer list -f value -c name | grep -q -- "-${NAME}-apiserver"
+  local lbs; lbs=$(OS_CLIENT_CONFIG_FILE="${CLOUDS}" openstack --os-cloud fakecloud-demo loadbalancer list -f value -c name) || return 1
+  (( left == 0 )) && ! grep -q -- "-${NAME}-apiserver" <<<"${lbs}"
 }
 
 log "rendering ${NAME}: Kubernetes ${VERSION}, ${VMS} VM and ${BM} bare-metal workers"

@@ -33,7 +33,10 @@ ln -sfn "${CACHE}/k8s/${k8s}/bin/kubectl" "${out}/kubectl"
 ln -sfn "${etcd_bin}" "${out}/etcd"
 "${out}/kube-apiserver" --version | grep -qx "Kubernetes ${k8s}" \
   || die "${out}/kube-apiserver does not report ${k8s}" "rm -rf ${CACHE}/k8s/${k8s}/bin and run hack/envtest.sh again"
-"${out}/etcd" --version | grep -q "etcd Version: ${etcd#v}" \
+# Not `etcd --version | grep -q`: grep leaving at the first line can kill etcd with SIGPIPE
+# before its last line, which pipefail turns into a failure about one run in many.
+etcd_version=$("${out}/etcd" --version) || die "${out}/etcd --version failed" "rm -rf $(dirname "${etcd_bin}") and run hack/envtest.sh again"
+[[ ${etcd_version} == *"etcd Version: ${etcd#v}"* ]] \
   || die "${out}/etcd does not report ${etcd}" "rm -rf $(dirname "${etcd_bin}") and run hack/envtest.sh again"
 log "envtest binaries for ${k8s} (etcd ${etcd}) in ${out}"
 echo "$out"

@@ -42,7 +42,8 @@ $(for ((i = 0; i < WORKERS; i++)); do echo "- role: worker"; done)
 YAML
 }
 
-exists() { kind get clusters 2>/dev/null | grep -qx "${NAME}"; }
+# (Not `kind get clusters | grep -q`: grep leaving early can SIGPIPE kind, a failure under pipefail.)
+exists() { local all; all=$(kind get clusters 2>/dev/null) || true; grep -qx -- "${NAME}" <<<"${all}"; }
 
 create() {
   need_docker

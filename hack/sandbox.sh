@@ -51,7 +51,8 @@ done < <(jq -r '.kubernetes[:-1][] | "\(.version) \(.etcd)"' "$VERSIONS_JSON")
 export KUBECONFIG="${KUBECONFIG_FILE}"
 
 kctl() { kubectl --kubeconfig "${KUBECONFIG_FILE}" "$@"; }
-cluster_exists() { kind get clusters 2>/dev/null | grep -qx "${NAME}"; }
+# (Not `kind get clusters | grep -q`: grep leaving early can SIGPIPE kind, a failure under pipefail.)
+cluster_exists() { local all; all=$(kind get clusters 2>/dev/null) || true; grep -qx -- "${NAME}" <<<"${all}"; }
 control_plane() { echo "${NAME}-control-plane"; }
 
 # load_images puts the controller images into the node's containerd. It remembers the image IDs
