@@ -129,8 +129,11 @@ repository() {
     log "rendering ${pkg}/config/default into ${dir}/${file}"
     mkdir -p "$dir"
     # An overlay on the module's (read-only) tree: our image (named canonically, as clusterctl
-    # requires; `kind load` puts kaas/x:tag into the node as docker.io/kaas/x:tag), and
-    # IfNotPresent because no registry can be reached (the images are loaded into the nodes).
+    # requires; `kind load` puts kaas/x:tag into the node as docker.io/kaas/x:tag),
+    # IfNotPresent because no registry can be reached (the images are loaded into the nodes),
+    # and the leader lease KCP ships with (60 s, renewed within 40 s) for all three managers:
+    # with the core's and bootstrap's 15/10 s, a service cluster busy on two cores made them
+    # miss renewals and restart (six times in one benchmark), refusing webhooks meanwhile.
     orig=$(sed -n 's/^ *- image: \(.*\):[^:/]*$/\1/p' "${mod}/${pkg}/config/default/manager_image_patch.yaml")
     [[ -n $orig ]] || die "no image found in ${pkg}/config/default/manager_image_patch.yaml" "CAPI's layout changed: adapt hack/capi.sh"
     overlay="${BUILD_DIR}/overlay-${label}"
@@ -151,11 +154,22 @@ patches:
     - op: replace
       path: /spec/template/spec/containers/0/imagePullPolicy
       value: IfNotPresent
+    - op: add
+      path: /spec/template/spec/containers/0/args/-
+      value: --leader-elect-lease-duration=60s
+    - op: add
+      path: /spec/template/spec/containers/0/args/-
+      value: --leader-elect-renew-deadline=40s
+    - op: add
+      path: /spec/template/spec/containers/0/args/-
+      value: --leader-elect-retry-period=5s
 EOF
     kustomize "$overlay" > "${dir}/${file}.tmp" 2>"${overlay}/kustomize.log" \
       || die "kubectl kustomize ${pkg}/config/default failed" "read ${overlay}/kustomize.log"
     grep -q "image: docker.io/${image}:${CAPI_VERSION}" "${dir}/${file}.tmp" \
       || die "the rendered ${file} does not use ${image}:${CAPI_VERSION}" "compare ${dir}/${file}.tmp with ${mod}/${pkg}/config/default"
+    grep -q -- "--leader-elect-renew-deadline=40s" "${dir}/${file}.tmp" \
+      || die "the rendered ${file} lacks the leader-election flags" "compare ${dir}/${file}.tmp with ${mod}/${pkg}/config/default"
     mv "${dir}/${file}.tmp" "${dir}/${file}"
     cp "${mod}/metadata.yaml" "${dir}/metadata.yaml"
     chmod 0644 "${dir}/metadata.yaml"

@@ -2,42 +2,22 @@ package testenv
 
 import (
 	"context"
-	"sync"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	ctrl "sigs.k8s.io/controller-runtime"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 )
 
-// StartManager runs a controller-runtime manager against env (no metrics or probe listeners),
-// with the controllers setup registers, until stop is called or the test ends. Stopping and
-// starting another is how a test plays a controller's restart: nothing survives in memory.
-func (e *Env) StartManager(t testing.TB, s *runtime.Scheme, setup func(ctx context.Context, mgr ctrl.Manager) error) (stop func()) {
+// RunManager starts mgr for the rest of the test: it is stopped when the test ends, and an
+// error it stops with fails the test.
+func RunManager(t testing.TB, mgr manager.Manager) {
 	t.Helper()
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: s, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
-	if err != nil {
-		t.Fatalf("new manager: %v", err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := setup(ctx, mgr); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
 		cancel()
-		t.Fatalf("setting up the controllers: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
+		if err := <-done; err != nil {
 			t.Errorf("manager: %v", err)
 		}
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			<-done
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	})
 }

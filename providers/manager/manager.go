@@ -103,6 +103,11 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "gcore-providers.kaas.sandbox",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// Cluster API's KCP timings rather than controller-runtime's 15/10/2 s: a service
+		// cluster busy on two cores answers lease renewals late, and a lost lease restarts us.
+		LeaseDuration: ptr.To(60 * time.Second),
+		RenewDeadline: ptr.To(40 * time.Second),
+		RetryPeriod:   ptr.To(5 * time.Second),
 	}
 	if o.SyncPeriod > 0 {
 		mopts.Cache.SyncPeriod = ptr.To(o.SyncPeriod)
