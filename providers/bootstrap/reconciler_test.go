@@ -717,8 +717,16 @@ func testManager(t *testing.T, env *testenv.Env, s *runtime.Scheme) {
 	})
 	must(t, err)
 	r := &GcoreConfigReconciler{Client: mgr.GetClient(), Workload: workloadclient.Static{C: env.Client}}
-	must(t, r.SetupWithManager(context.Background(), mgr, controller.Options{SkipNameValidation: ptr.To(true)}))
-	testenv.RunManager(t, mgr)
+	ctx, cancel := context.WithCancel(context.Background())
+	must(t, r.SetupWithManager(ctx, mgr, controller.Options{SkipNameValidation: ptr.To(true)}))
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
 
 	c := env.Client
 	f := newFixture(t, c, fixtureOpts{infraProvisioned: true, cpInitialized: false})

@@ -15,8 +15,6 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/kaas-sandbox/sandbox/internal/testenv"
 	"github.com/kaas-sandbox/sandbox/storage/hostpath"
@@ -29,15 +27,7 @@ func TestProvisioner(t *testing.T) {
 	c := env.Client
 	base := t.TempDir()
 	cfg := hostpath.Config{Name: hostpath.DefaultName, Node: "node-a", BaseDir: base}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: ctrlConfig()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hostpath.Setup(mgr, cfg); err != nil {
-		t.Fatal(err)
-	}
-	testenv.RunManager(t, mgr)
+	env.StartManager(t, nil, func(_ context.Context, mgr ctrl.Manager) error { return hostpath.Setup(mgr, cfg) })
 
 	bg := context.Background()
 	class := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Provisioner: hostpath.DefaultName,
@@ -149,9 +139,4 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// ctrlConfig lets the test build its controllers however many times go test -count runs it.
-func ctrlConfig() ctrlconfig.Controller {
-	return ctrlconfig.Controller{SkipNameValidation: ptr.To(true)}
 }
