@@ -230,7 +230,9 @@ func (r *GcoreMachineReconciler) reconcileNormal(ctx context.Context, s *machine
 				return cloudFailure(gm, infrav1.InstanceReadyCondition, err)
 			}
 			gm.Status.InstanceID = ""
-			gm.Status.LastFailedServer = &infrav1.FailedServer{ID: srv.ID, Fault: truncate(srv.Fault.Message, 1024), FailedAt: metav1.Now()}
+			if f := gm.Status.LastFailedServer; f == nil || f.ID != srv.ID { // seen again while Nova deletes it: keep the first time
+				gm.Status.LastFailedServer = &infrav1.FailedServer{ID: srv.ID, Fault: truncate(srv.Fault.Message, 1024), FailedAt: metav1.Now()}
+			}
 			ctrl.LoggerFrom(ctx).Info("server failed to build: deleted it, a new one follows", "server", srv.ID, "fault", srv.Fault.Message)
 		}
 		return ctrl.Result{RequeueAfter: retryShort}, nil
