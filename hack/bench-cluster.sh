@@ -50,6 +50,44 @@ cloud_empty() {
   (( left == 0 )) && ! grep -q -- "-${NAME}-apiserver" <<<"${lbs}"
 }
 
+# timeline prints where the time went, from the objects' own timestamps (seconds after the
+# Cluster was created): each control-plane pod created, scheduled, started and ready; the
+# control plane's conditions; for each worker Machine its bootstrap data, its server ACTIVE and
+# its Node registered and Ready.
+timeline() {
+  local ns_json wl_json
+  ns_json=$(kctl get cluster,gcorecontrolplanes,pods,machines,gcoremachines,gcoreconfigs -n "${NS}" -o json) || return 1
+  wl_json=$(kubectl --kubeconfig "${WORK}/kubeconfig" --request-timeout=10s get nodes -o json) || return 1
+  jq -r --argjson nodes "${wl_json}" '
+    def cond($c; $type): [$c.status.conditions[]? | select(.type == $type and .status == "True")][0].lastTransitionTime;
+    (.items | map(select(.kind == "Cluster"))[0].metadata.creationTimestamp | fromdateiso8601) as $t0
+    | def t: if . == null then "-" else (fromdateiso8601 - $t0 | tostring) end;
+    .items as $all
+    | "| control-plane pod | created | scheduled | started | ready |",
+      "| --- | ---: | ---: | ---: | ---: |",
+      ($all[] | select(.kind == "Pod") | [
+        .metadata.name, (.metadata.creationTimestamp | t), (cond(.; "PodScheduled") | t),
+        ([.status.containerStatuses[]?.state.running.startedAt] | min | t), (cond(.; "Ready") | t)
+      ] | "| " + join(" | ") + " |"),
+      "",
+      "| condition | True at |",
+      "| --- | ---: |",
+      ($all[] | select(.kind == "Cluster") | "| Cluster ControlPlaneInitialized | \(cond(.; "ControlPlaneInitialized") | t) |"),
+      ($all[] | select(.kind == "GcoreControlPlane") | .status.conditions[]? | select(.status == "True")
+        | "| GcoreControlPlane \(.type) | \(.lastTransitionTime | t) |"),
+      "",
+      "| worker Machine | bootstrap data | server ACTIVE | Node registered | Node Ready |",
+      "| --- | ---: | ---: | ---: | ---: |",
+      ($all[] | select(.kind == "Machine") | . as $m
+        | ([$all[] | select(.kind == "GcoreConfig" and .metadata.name == $m.spec.bootstrap.configRef.name)][0]) as $bc
+        | ([$all[] | select(.kind == "GcoreMachine" and .metadata.name == $m.spec.infrastructureRef.name)][0]) as $gm
+        | ([$nodes.items[] | select(.metadata.name == $m.status.nodeRef.name)][0]) as $n
+        | [$m.metadata.name, (cond($bc; "DataSecretAvailable") | t), (cond($gm; "InstanceReady") | t),
+           ($n.metadata.creationTimestamp | t), (if $n == null then null else cond($n; "Ready") end | t)]
+        | "| " + join(" | ") + " |")
+  ' <<<"${ns_json}"
+}
+
 log "rendering ${NAME}: Kubernetes ${VERSION}, ${VMS} VM and ${BM} bare-metal workers"
 kctl create namespace "${NS}" >/dev/null
 GCORE_CLOUDS_YAML_B64=$(base64 -w0 "${CLOUDS}") GCORE_NODE_CIDR="${BENCH_CIDR:-10.6.200.0/24}" GCORE_BAREMETAL_MACHINE_COUNT="${BM}" \
@@ -77,6 +115,7 @@ for node in $(kctl get nodes -o name); do
   mem=$((mem + ${m:-0})); cpu=$((cpu + ${c:-0}))
 done
 pods=$(kctl get pods -n "${NS}" --no-headers | wc -l)
+timeline >"${WORK}/timeline.md" || log "could not read the timeline (see above); the table below is still right"
 
 t1=$(now)
 log "deleting ${NAME}"
@@ -95,4 +134,8 @@ cat <<EOF
 | idle hosted control plane (${pods} pods), memory | $(numfmt --to=iec-i --suffix=B "${mem}") | |
 | idle hosted control plane, CPU | $(awk -v c="$cpu" 'BEGIN{printf "%.1f %% of a core", c/1e7}') | |
 | Cluster deleted -> nothing left in fakecloud | ${t_del} s | |
+
+Where the time went (seconds after the Cluster was created; also in ${WORK}/timeline.md):
+
+$(cat "${WORK}/timeline.md")
 EOF
