@@ -76,6 +76,28 @@ func (v pinnedVersions) kubernetes(version string) (pinned, error) {
 	return pinned{}, fmt.Errorf("Kubernetes %s is not pinned in versions/versions.json", version)
 }
 
+// upgradePair returns the versions an upgrade goes from and to: from (a pinned version; the
+// second newest when empty) and the pinned version after it, one minor up.
+func (v pinnedVersions) upgradePair(from string) (string, string, error) {
+	n := len(v.Kubernetes)
+	if n < 2 {
+		return "", "", errors.New("two pinned versions are needed for an upgrade")
+	}
+	if from == "" {
+		return v.Kubernetes[n-2].Version, v.Kubernetes[n-1].Version, nil
+	}
+	for i, p := range v.Kubernetes[:n-1] {
+		if p.Version == from {
+			return from, v.Kubernetes[i+1].Version, nil
+		}
+	}
+	var olds []string
+	for _, p := range v.Kubernetes[:n-1] {
+		olds = append(olds, p.Version)
+	}
+	return "", "", fmt.Errorf("E2E_UPGRADE_FROM=%s: not a pinned version with a newer one after it (one of %s)", from, strings.Join(olds, ", "))
+}
+
 // quickstartEnv is what a quickstart spec works with: the sandbox as a ClusterProxy, the loaded
 // E2EConfig, a clusterctl config carrying the E2EConfig's variables, the cloud's admin view and
 // a directory for logs that is kept only when something fails.

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,10 +18,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// The upgrade spec: a cluster at the second newest pinned version (one VM worker) moves to the
-// newest: the hosted control plane first (etcd, apiservers, then the rest, while the Cluster
-// stays Available), then its workers (Cluster API rolls the MachineDeployment onto servers of the
-// new version's image), then the add-ons follow. `make e2e-upgrade`.
+// The upgrade spec: a cluster at the second newest pinned version (E2E_UPGRADE_FROM names
+// another; one VM worker) moves one minor up: the hosted control plane first (etcd, apiservers,
+// then the rest, while the Cluster stays Available), then its workers (Cluster API rolls the
+// MachineDeployment onto servers of the new version's image), then the add-ons follow.
+// `make e2e-upgrade`.
 var _ = Describe("Upgrade on the sandbox: one minor, control plane then workers", Label("upgrade"), Ordered, func() {
 	var (
 		c        *specCluster
@@ -31,9 +33,10 @@ var _ = Describe("Upgrade on the sandbox: one minor, control plane then workers"
 	BeforeAll(func(ctx SpecContext) {
 		c = newSpecCluster(ctx, "upgrade")
 		env = c.env
-		Expect(len(env.versions.Kubernetes)).To(BeNumerically(">=", 2), "two pinned versions are needed")
-		from = env.versions.Kubernetes[len(env.versions.Kubernetes)-2].Version
-		to = env.versions.Kubernetes[len(env.versions.Kubernetes)-1].Version
+		var err error
+		from, to, err = env.versions.upgradePair(os.Getenv("E2E_UPGRADE_FROM"))
+		Expect(err).NotTo(HaveOccurred())
+		By(fmt.Sprintf("upgrading from %s to %s", from, to))
 	})
 
 	AfterEach(func() { c.markFailed() })

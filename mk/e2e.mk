@@ -20,5 +20,5 @@ e2e-quickstart: sandbox ## After make sandbox: a cluster of 2 VM + 1 bare-metal 
 	cd e2e && $(SHARED_BUILD) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v . -args -ginkgo.v -ginkgo.label-filter=quickstart -ginkgo.timeout=$(E2E_QUICKSTART_TIMEOUT)
 
 .PHONY: e2e-upgrade
-e2e-upgrade: sandbox ## After make sandbox: a cluster at the second newest pinned version upgraded one minor: control plane (etcd, apiservers, the rest), then workers, then add-ons; skipped minors and downgrades refused.
+e2e-upgrade: sandbox ## After make sandbox: a cluster at the second newest pinned version (E2E_UPGRADE_FROM=v1.35.4 for another) upgraded one minor: control plane (etcd, apiservers, the rest), then workers, then add-ons; skipped minors and downgrades refused.
 	cd e2e && $(SHARED_BUILD) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v . -args -ginkgo.v -ginkgo.label-filter=upgrade -ginkgo.timeout=$(E2E_QUICKSTART_TIMEOUT)
