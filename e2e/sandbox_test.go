@@ -86,13 +86,11 @@ func (v pinnedVersions) upgradePair(from string) (string, string, error) {
 	if from == "" {
 		return v.Kubernetes[n-2].Version, v.Kubernetes[n-1].Version, nil
 	}
+	olds := make([]string, 0, n-1)
 	for i, p := range v.Kubernetes[:n-1] {
 		if p.Version == from {
 			return from, v.Kubernetes[i+1].Version, nil
 		}
-	}
-	var olds []string
-	for _, p := range v.Kubernetes[:n-1] {
 		olds = append(olds, p.Version)
 	}
 	return "", "", fmt.Errorf("E2E_UPGRADE_FROM=%s: not a pinned version with a newer one after it (one of %s)", from, strings.Join(olds, ", "))
