@@ -21,7 +21,8 @@ func (b *Backend) networkName(id string) string { return b.name(TypeNetwork, id)
 // EnsureNetwork creates the docker network of a Neutron network once it has an IPv4 subnet.
 // Private networks are internal bridges without a host address: reachable only through
 // routers, load balancers and floating IPs. Docker cannot hold two networks whose subnets
-// overlap: such a network is refused with a permanent error that says which one is in the way.
+// overlap: while the network in the way is one of a deleted Neutron network, still being
+// removed, the error is retried; any other overlap is refused with a permanent error.
 func (b *Backend) EnsureNetwork(ctx context.Context, spec network.NetworkSpec) error {
 	name := b.networkName(spec.ID)
 	if spec.External {
@@ -73,6 +74,10 @@ func (b *Backend) EnsureNetwork(ctx context.Context, spec network.NetworkSpec) e
 	args = append(args, want...)
 	if _, err := b.docker.Run(ctx, append(args, name)...); err != nil {
 		if strings.Contains(err.Error(), "overlaps") {
+			if held, ok := b.heldByDeletedNetwork(ctx, spec); ok {
+				return fmt.Errorf("network %s cannot be wired yet: its subnet overlaps the docker network %s of a deleted network, which is being removed: %w",
+					spec.ID, held, err)
+			}
 			return permanent("network %s cannot be wired: docker already has a network whose subnet overlaps %s (docker networks, unlike Neutron's, share one address space); choose another CIDR: %w",
 				spec.ID, strings.Join(ipv4CIDRs(spec), ","), err)
 		}
@@ -87,6 +92,10 @@ func (b *Backend) EnsureNetwork(ctx context.Context, spec network.NetworkSpec) e
 func (b *Backend) DeleteNetwork(ctx context.Context, id string) error {
 	name := b.networkName(id)
 	defer b.lock(name)()
+	// The mark tells EnsureNetwork that an overlap with this network will go away.
+	if err := b.markDeleting(id); err != nil {
+		return err
+	}
 	if err := b.docker.Remove(ctx, "network", name); err != nil {
 		if strings.Contains(err.Error(), "active endpoints") {
 			return fmt.Errorf("docker network %s still has containers (they are being deleted): %w", name, err)
@@ -170,6 +179,62 @@ func (b *Backend) markExternal(id string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(d, "external"), nil, 0o644)
+}
+
+// markDeleting records that Neutron network id is deleted and its docker network is being
+// removed; DeleteNetwork drops the mark with the rest of the network's directory.
+func (b *Backend) markDeleting(id string) error {
+	d, err := b.dir(TypeNetwork, id)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(d, "deleting"), nil, 0o644)
+}
+
+func (b *Backend) isDeleting(id string) bool {
+	_, err := os.Stat(filepath.Join(b.cfg.DataDir, TypeNetwork, id, "deleting"))
+	return err == nil
+}
+
+// heldByDeletedNetwork returns the name of a docker network of this fakecloud whose subnet
+// overlaps spec's and whose Neutron network is deleted (DeleteNetwork is removing it), if
+// there is one: that overlap is transient.
+func (b *Backend) heldByDeletedNetwork(ctx context.Context, spec network.NetworkSpec) (string, bool) {
+	ours, err := b.docker.List(ctx, LabelInstance+"="+b.cfg.Instance, LabelType+"="+TypeNetwork)
+	if err != nil {
+		b.log.Info("cannot list docker networks to explain an overlap", "network", spec.ID, "err", err)
+		return "", false
+	}
+	for _, o := range ours {
+		id := o.Labels[LabelID]
+		if o.Kind != "network" || id == spec.ID || !b.isDeleting(id) {
+			continue
+		}
+		n, err := b.docker.InspectNetwork(ctx, o.Name)
+		if err != nil {
+			continue // gone in between: the next attempt will tell
+		}
+		if overlaps(subnetsOf(n), ipv4CIDRs(spec)) {
+			return o.Name, true
+		}
+	}
+	return "", false
+}
+
+// overlaps reports whether a prefix of a overlaps one of b; unparsable prefixes never do.
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		px, err := netip.ParsePrefix(x)
+		if err != nil {
+			continue
+		}
+		for _, y := range b {
+			if py, err := netip.ParsePrefix(y); err == nil && px.Overlaps(py) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (b *Backend) isExternal(id string) bool {
