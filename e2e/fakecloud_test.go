@@ -512,6 +512,44 @@ var _ = Describe("fakecloud with the docker backend", Ordered, Label("fakecloud"
 		Expect(strings.TrimSpace(string(out))).To(Equal("kaas/slim:latest created"), "cleaning puts a blank host back")
 	})
 
+	It("wires a subnet whose CIDR the docker network of a deleted network still holds, once that network is gone", func() {
+		// A container that is not fakecloud's keeps network A's docker network in use, as the
+		// containers of deleted servers do while docker removes them.
+		subnetNetwork := func(name, cidr string) string {
+			n, err := networks.Create(ctx, netw, networks.CreateOpts{Name: name}).Extract()
+			Expect(err).NotTo(HaveOccurred())
+			_, err = subnets.Create(ctx, netw, subnets.CreateOpts{NetworkID: n.ID, CIDR: cidr, IPVersion: gophercloud.IPv4, Name: name}).Extract()
+			Expect(err).NotTo(HaveOccurred())
+			return n.ID
+		}
+		dockerSubnet := func(id string) string {
+			out, _ := exec.Command("docker", "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", fc.instance+"-network-"+id).Output()
+			return strings.TrimSpace(string(out)) // "" when there is no such network
+		}
+		a := subnetNetwork("e2e-reuse-a", "10.78.2.0/24")
+		Eventually(func() string { return dockerSubnet(a) }).WithTimeout(time.Minute).Should(Equal("10.78.2.0/24"))
+		blocker := fc.instance + "-blocker"
+		out, err := exec.Command("docker", "run", "-d", "--name", blocker, "--network", fc.instance+"-network-"+a,
+			"kaas/slim:latest", "sleep", "600").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		DeferCleanup(func() { _ = exec.Command("docker", "rm", "-f", blocker).Run() })
+
+		Expect(networks.Delete(ctx, netw, a).ExtractErr()).To(Succeed())
+		b := subnetNetwork("e2e-reuse-b", "10.78.2.0/24")
+		Consistently(func() string { return dockerSubnet(b) }).WithTimeout(5*time.Second).WithPolling(time.Second).
+			Should(BeEmpty(), "docker cannot hold B's subnet while A's docker network is in use")
+		Expect(dockerSubnet(a)).To(Equal("10.78.2.0/24"), "A's docker network waits for its container")
+
+		out, err = exec.Command("docker", "rm", "-f", blocker).CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Eventually(func() string { return dockerSubnet(b) }).WithTimeout(2*time.Minute).WithPolling(time.Second).
+			Should(Equal("10.78.2.0/24"), "B is wired once A's docker network is removed")
+		Expect(dockerSubnet(a)).To(BeEmpty())
+
+		Expect(networks.Delete(ctx, netw, b).ExtractErr()).To(Succeed())
+		Eventually(func() string { return dockerSubnet(b) }).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeEmpty())
+	})
+
 	It("leaves nothing behind once everything is deleted through the API", func() {
 		Expect(floatingips.Delete(ctx, netw, fipID).ExtractErr()).To(Succeed())
 		Expect(loadbalancers.Delete(ctx, lbaas, lbID, loadbalancers.DeleteOpts{Cascade: true}).ExtractErr()).To(Succeed())
