@@ -176,6 +176,27 @@ func TestPoolsMembersMonitors(t *testing.T) {
 	h.must(200, "PUT", "/v2.0/lbaas/healthmonitors/"+hid, "demo", map[string]any{"healthmonitor": map[string]any{"url_path": "/healthz", "expected_codes": "200-299"}})
 	h.wait(id, StatusActive)
 
+	// Lists: each under its key, with its links, scoped to the caller's project, filtered.
+	for _, c := range []struct {
+		path, key string
+		demo      int
+	}{
+		{"/v2.0/lbaas/pools", "pools", 2},
+		{"/v2.0/lbaas/pools?protocol=TCP", "pools", 1},
+		{"/v2.0/lbaas/healthmonitors", "healthmonitors", 1},
+		{"/v2.0/lbaas/healthmonitors?type=TCP", "healthmonitors", 0},
+	} {
+		for token, want := range map[string]int{"demo": c.demo, "other": 0} {
+			l := h.must(200, "GET", c.path, token, nil)
+			if n := len(l[c.key].([]any)); n != want {
+				t.Errorf("GET %s as %s: %d %s, want %d", c.path, token, n, c.key, want)
+			}
+			if _, ok := l[c.key+"_links"]; !ok {
+				t.Errorf("GET %s: no %s_links in %v", c.path, c.key, l)
+			}
+		}
+	}
+
 	// Health reported by the backend.
 	h.backend.mu.Lock()
 	h.backend.health = map[string]string{mid: OpError}

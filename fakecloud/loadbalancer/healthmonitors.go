@@ -80,17 +80,8 @@ func (s *Service) listMonitors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, links, err := listRows(r, s.monitors, monitorFields, func(v *HealthMonitor) []string { return v.Tags },
-		func(v *HealthMonitor) bool { return project == "" || v.ProjectID == project }, nil)
-	if err != nil {
-		return err
-	}
-	out := make([]monitorView, len(rows))
-	for i, h := range rows {
-		out[i] = viewMonitor(h)
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"healthmonitors": out, "healthmonitors_links": links})
-	return nil
+	return writeList(w, r, "healthmonitors", s.monitors, monitorFields, func(v *HealthMonitor) []string { return v.Tags },
+		func(v *HealthMonitor) bool { return project == "" || v.ProjectID == project }, nil, viewMonitor)
 }
 
 func (s *Service) lookupMonitor(r *http.Request, id string) (HealthMonitor, error) {

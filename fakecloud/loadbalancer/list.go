@@ -95,6 +95,22 @@ func first(v []string) string {
 	return v[0]
 }
 
+// writeList answers a list request with one page of listRows, each row shown through view,
+// under key and key+"_links" as Octavia does.
+func writeList[T any, PT row[T], V any](w http.ResponseWriter, r *http.Request, key string, t *store.Table[T], fs fields[T],
+	tags func(*T) []string, scope func(*T) bool, cand func(map[string][]string) ([]string, bool), view func(T) V) error {
+	rows, links, err := listRows[T, PT](r, t, fs, tags, scope, cand)
+	if err != nil {
+		return err
+	}
+	out := make([]V, len(rows))
+	for i, x := range rows {
+		out[i] = view(x)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{key: out, key + "_links": links})
+	return nil
+}
+
 // row is what listRows needs of a stored type beside its fields.
 type row[T any] interface {
 	*T

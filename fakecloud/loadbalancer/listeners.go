@@ -107,17 +107,8 @@ func (s *Service) listListeners(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, links, err := listRows(r, s.listeners, listenerFields, func(v *Listener) []string { return v.Tags },
-		func(v *Listener) bool { return project == "" || v.ProjectID == project }, nil)
-	if err != nil {
-		return err
-	}
-	out := make([]listenerView, len(rows))
-	for i, l := range rows {
-		out[i] = viewListener(l)
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"listeners": out, "listeners_links": links})
-	return nil
+	return writeList(w, r, "listeners", s.listeners, listenerFields, func(v *Listener) []string { return v.Tags },
+		func(v *Listener) bool { return project == "" || v.ProjectID == project }, nil, viewListener)
 }
 
 func (s *Service) lookupListener(r *http.Request, id string) (Listener, error) {

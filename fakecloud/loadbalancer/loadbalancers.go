@@ -98,17 +98,8 @@ func (s *Service) listLBs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, links, err := listRows(r, s.lbs, lbFields, func(v *LoadBalancer) []string { return v.Tags },
-		func(v *LoadBalancer) bool { return project == "" || v.ProjectID == project }, s.lbCandidates)
-	if err != nil {
-		return err
-	}
-	out := make([]lbView, len(rows))
-	for i, lb := range rows {
-		out[i] = viewLB(lb)
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"loadbalancers": out, "loadbalancers_links": links})
-	return nil
+	return writeList(w, r, "loadbalancers", s.lbs, lbFields, func(v *LoadBalancer) []string { return v.Tags },
+		func(v *LoadBalancer) bool { return project == "" || v.ProjectID == project }, s.lbCandidates, viewLB)
 }
 
 // lookupLB returns the load balancer id if the caller may see it: 404 when it does not exist,

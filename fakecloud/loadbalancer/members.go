@@ -84,17 +84,8 @@ func (s *Service) listMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, links, err := listRows(r, s.members, memberFields, func(v *Member) []string { return v.Tags },
-		func(v *Member) bool { return v.PoolID == p.ID }, nil)
-	if err != nil {
-		return err
-	}
-	out := make([]memberView, len(rows))
-	for i, m := range rows {
-		out[i] = viewMember(m)
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"members": out, "members_links": links})
-	return nil
+	return writeList(w, r, "members", s.members, memberFields, func(v *Member) []string { return v.Tags },
+		func(v *Member) bool { return v.PoolID == p.ID }, nil, viewMember)
 }
 
 func (s *Service) lookupMember(r *http.Request) (Pool, Member, error) {

@@ -82,17 +82,8 @@ func (s *Service) listPools(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, links, err := listRows(r, s.pools, poolFields, func(v *Pool) []string { return v.Tags },
-		func(v *Pool) bool { return project == "" || v.ProjectID == project }, nil)
-	if err != nil {
-		return err
-	}
-	out := make([]poolView, len(rows))
-	for i, p := range rows {
-		out[i] = viewPool(p)
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"pools": out, "pools_links": links})
-	return nil
+	return writeList(w, r, "pools", s.pools, poolFields, func(v *Pool) []string { return v.Tags },
+		func(v *Pool) bool { return project == "" || v.ProjectID == project }, nil, viewPool)
 }
 
 func (s *Service) lookupPool(r *http.Request, id string) (Pool, error) {
