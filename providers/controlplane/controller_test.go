@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -159,27 +160,35 @@ func (f *fixture) waitEndpoint(cp *controlplanev1.GcoreControlPlane) {
 func (f *fixture) rollOut(cluster string) {
 	f.t.Helper()
 	ctx := f.ctx()
-	var sts appsv1.StatefulSet
-	if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + "-etcd"}, &sts); err != nil {
-		f.t.Fatal(err)
-	}
-	n := ptr.Deref(sts.Spec.Replicas, 1)
-	rev := fmt.Sprintf("rev-%d", sts.Generation)
-	sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n, CurrentReplicas: n, CurrentRevision: rev, UpdateRevision: rev}
-	if err := f.c.Status().Update(ctx, &sts); err != nil {
+	// Each status is written on a fresh read, again on a conflict: the controller changes these
+	// objects while the test plays their pods.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var sts appsv1.StatefulSet
+		if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + "-etcd"}, &sts); err != nil {
+			return err
+		}
+		n := ptr.Deref(sts.Spec.Replicas, 1)
+		rev := fmt.Sprintf("rev-%d", sts.Generation)
+		sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n, CurrentReplicas: n, CurrentRevision: rev, UpdateRevision: rev}
+		return f.c.Status().Update(ctx, &sts)
+	})
+	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, name := range []string{"-apiserver", "-controller-manager", "-scheduler"} {
-		var d appsv1.Deployment
-		if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + name}, &d); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue // the controller-manager and scheduler come once an apiserver is ready
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var d appsv1.Deployment
+			if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + name}, &d); err != nil {
+				return err
 			}
-			f.t.Fatal(err)
+			n := ptr.Deref(d.Spec.Replicas, 1)
+			d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n}
+			return f.c.Status().Update(ctx, &d)
+		})
+		if apierrors.IsNotFound(err) {
+			continue // the controller-manager and scheduler come once an apiserver is ready
 		}
-		n := ptr.Deref(d.Spec.Replicas, 1)
-		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n}
-		if err := f.c.Status().Update(ctx, &d); err != nil {
+		if err != nil {
 			f.t.Fatal(err)
 		}
 	}
@@ -311,8 +320,10 @@ func testLifecycleAndUpgrade(f *fixture) {
 	if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "alpha-apiserver"}, &api); err != nil {
 		t.Fatal(err)
 	}
+	// Patches, not updates: the controller writes these objects too, so an update could conflict.
+	apiBefore := api.DeepCopy()
 	api.Status.ReadyReplicas, api.Status.AvailableReplicas = 0, 0
-	if err := f.c.Status().Update(f.ctx(), &api); err != nil {
+	if err := f.c.Status().Patch(f.ctx(), &api, client.MergeFrom(apiBefore)); err != nil {
 		t.Fatal(err)
 	}
 	f.eventually("not Ready, not Available without a ready apiserver", 30*time.Second, func() (bool, string) {
@@ -325,8 +336,9 @@ func testLifecycleAndUpgrade(f *fixture) {
 	f.rollOutUntilReady(cp, "alpha", 30*time.Second)
 
 	// Upgrade one minor: etcd first.
+	cpBefore := cp.DeepCopy()
 	cp.Spec.Version = v1.Version
-	if err := f.c.Update(f.ctx(), cp); err != nil {
+	if err := f.c.Patch(f.ctx(), cp, client.MergeFrom(cpBefore)); err != nil {
 		t.Fatal(err)
 	}
 	f.eventually("etcd on the new version first", 30*time.Second, func() (bool, string) {
