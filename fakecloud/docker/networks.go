@@ -27,7 +27,7 @@ func (b *Backend) EnsureNetwork(ctx context.Context, spec network.NetworkSpec) e
 	name := b.networkName(spec.ID)
 	if spec.External {
 		name = b.cfg.PublicNetwork
-		if err := b.markExternal(spec.ID); err != nil {
+		if err := b.markNetwork(spec.ID, markExternal); err != nil {
 			return err
 		}
 	}
@@ -93,7 +93,7 @@ func (b *Backend) DeleteNetwork(ctx context.Context, id string) error {
 	name := b.networkName(id)
 	defer b.lock(name)()
 	// The mark tells EnsureNetwork that an overlap with this network will go away.
-	if err := b.markDeleting(id); err != nil {
+	if err := b.markNetwork(id, markDeleting); err != nil {
 		return err
 	}
 	if err := b.docker.Remove(ctx, "network", name); err != nil {
@@ -165,57 +165,54 @@ func (b *Backend) dockerNetworkFor(ctx context.Context, networkID string) (docke
 		return n, err
 	}
 	// An external network's docker network is the public one.
-	if b.isExternal(networkID) {
+	if b.networkMarked(networkID, markExternal) {
 		return b.docker.InspectNetwork(ctx, b.cfg.PublicNetwork)
 	}
 	return n, fmt.Errorf("network %s is not wired in docker yet (its subnet is being created)", networkID)
 }
 
-// markExternal records that Neutron network id is external, so its ports go on the public
-// docker network.
-func (b *Backend) markExternal(id string) error {
+// Marks the backend keeps on a Neutron network: empty files in its directory, so they survive
+// a restart; DeleteNetwork drops them with the directory.
+const (
+	markExternal = "external" // the network is external: its ports go on the public docker network
+	markDeleting = "deleting" // the network is deleted and DeleteNetwork is removing its docker network
+)
+
+// markNetwork sets mark on Neutron network id.
+func (b *Backend) markNetwork(id, mark string) error {
 	d, err := b.dir(TypeNetwork, id)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(d, "external"), nil, 0o644)
+	return os.WriteFile(filepath.Join(d, mark), nil, 0o644)
 }
 
-// markDeleting records that Neutron network id is deleted and its docker network is being
-// removed; DeleteNetwork drops the mark with the rest of the network's directory.
-func (b *Backend) markDeleting(id string) error {
-	d, err := b.dir(TypeNetwork, id)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(d, "deleting"), nil, 0o644)
-}
-
-func (b *Backend) isDeleting(id string) bool {
-	_, err := os.Stat(filepath.Join(b.cfg.DataDir, TypeNetwork, id, "deleting"))
+// networkMarked reports whether Neutron network id carries mark.
+func (b *Backend) networkMarked(id, mark string) bool {
+	_, err := os.Stat(filepath.Join(b.cfg.DataDir, TypeNetwork, id, mark))
 	return err == nil
 }
 
 // heldByDeletedNetwork returns the name of a docker network of this fakecloud whose subnet
-// overlaps spec's and whose Neutron network is deleted (DeleteNetwork is removing it), if
-// there is one: that overlap is transient.
+// overlaps spec's and whose Neutron network is deleted (DeleteNetwork marked it and is removing
+// it), if there is one: that overlap is transient. The marks on disk name the candidates.
 func (b *Backend) heldByDeletedNetwork(ctx context.Context, spec network.NetworkSpec) (string, bool) {
-	ours, err := b.docker.List(ctx, LabelInstance+"="+b.cfg.Instance, LabelType+"="+TypeNetwork)
+	entries, err := os.ReadDir(filepath.Join(b.cfg.DataDir, TypeNetwork))
 	if err != nil {
-		b.log.Info("cannot list docker networks to explain an overlap", "network", spec.ID, "err", err)
-		return "", false
+		return "", false // no network directory: nothing is being deleted
 	}
-	for _, o := range ours {
-		id := o.Labels[LabelID]
-		if o.Kind != "network" || id == spec.ID || !b.isDeleting(id) {
+	want := ipv4CIDRs(spec)
+	for _, e := range entries {
+		if !b.networkMarked(e.Name(), markDeleting) {
 			continue
 		}
-		n, err := b.docker.InspectNetwork(ctx, o.Name)
+		name := b.networkName(e.Name())
+		n, err := b.docker.InspectNetwork(ctx, name)
 		if err != nil {
-			continue // gone in between: the next attempt will tell
+			continue // gone in between (or docker did not answer): not in the way now
 		}
-		if overlaps(subnetsOf(n), ipv4CIDRs(spec)) {
-			return o.Name, true
+		if overlaps(subnetsOf(n), want) {
+			return name, true
 		}
 	}
 	return "", false
@@ -235,9 +232,4 @@ func overlaps(a, b []string) bool {
 		}
 	}
 	return false
-}
-
-func (b *Backend) isExternal(id string) bool {
-	_, err := os.Stat(filepath.Join(b.cfg.DataDir, TypeNetwork, id, "external"))
-	return err == nil
 }
