@@ -159,31 +159,20 @@ func (f *fixture) waitEndpoint(cp *controlplanev1.GcoreControlPlane) {
 // replicas updated and ready at its current template.
 func (f *fixture) rollOut(cluster string) {
 	f.t.Helper()
-	ctx := f.ctx()
-	// Each status is written on a fresh read, again on a conflict: the controller changes these
-	// objects while the test plays their pods.
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		var sts appsv1.StatefulSet
-		if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + "-etcd"}, &sts); err != nil {
-			return err
-		}
+	var sts appsv1.StatefulSet
+	err := f.setStatus(cluster+"-etcd", &sts, func() {
 		n := ptr.Deref(sts.Spec.Replicas, 1)
 		rev := fmt.Sprintf("rev-%d", sts.Generation)
 		sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n, CurrentReplicas: n, CurrentRevision: rev, UpdateRevision: rev}
-		return f.c.Status().Update(ctx, &sts)
 	})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, name := range []string{"-apiserver", "-controller-manager", "-scheduler"} {
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			var d appsv1.Deployment
-			if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: cluster + name}, &d); err != nil {
-				return err
-			}
+		var d appsv1.Deployment
+		err := f.setStatus(cluster+name, &d, func() {
 			n := ptr.Deref(d.Spec.Replicas, 1)
 			d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n}
-			return f.c.Status().Update(ctx, &d)
 		})
 		if apierrors.IsNotFound(err) {
 			continue // the controller-manager and scheduler come once an apiserver is ready
@@ -192,6 +181,20 @@ func (f *fixture) rollOut(cluster string) {
 			f.t.Fatal(err)
 		}
 	}
+}
+
+// setStatus reads the object name of the test's namespace into obj, lets set fill its status
+// and writes the status, from a fresh read again on a conflict: the controller changes these
+// objects while the test plays their pods.
+func (f *fixture) setStatus(name string, obj client.Object, set func()) error {
+	ctx := f.ctx()
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := f.c.Get(ctx, types.NamespacedName{Namespace: f.ns, Name: name}, obj); err != nil {
+			return err
+		}
+		set()
+		return f.c.Status().Update(ctx, obj)
+	})
 }
 
 // rollOutUntilReady plays the pods' part (rollOut) until the control plane is initialized and
