@@ -6,10 +6,104 @@
 # BENCH_IDLE seconds), and the deletion until fakecloud holds nothing of it. Prints a table.
 #
 #   hack/bench-cluster.sh            (make bench-cluster)
+#   hack/bench-cluster.sh --timeline NAMESPACE_JSON NODES_JSON   (the timeline of saved answers)
 #
 # Env: BENCH_VMS (2), BENCH_BM (1), BENCH_IDLE (60), BENCH_TIMEOUT (900 s per wait),
 # BENCH_VERSION (the newest pinned version), BENCH_CIDR (10.6.200.0/24).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# TIMELINE_JQ turns the cluster namespace's objects (a kubectl List of the Cluster, its
+# GcoreControlPlane, pods, Machines, GcoreMachines and GcoreConfigs) and the customer cluster's
+# Nodes ($nodes) into where the time went, in seconds after the Cluster was created: data gives
+# the figures once ({pods, conditions, workers}); markdown renders them as tables and gantt as a
+# Mermaid gantt chart (one section per control-plane pod, one for the conditions, one per
+# worker Machine), so the picture and the tables always show the same numbers. A time that is
+# not known is "-" in the tables and leaves its bar out of the chart.
+# shellcheck disable=SC2016 # jq's variables, not the shell's
+TIMELINE_JQ='
+  def cond($c; $type): [$c.status.conditions[]? | select(.type == $type and .status == "True")][0].lastTransitionTime;
+  def data:
+    (.items | map(select(.kind == "Cluster"))[0]) as $cl
+    | ($cl.metadata.creationTimestamp | fromdateiso8601) as $t0
+    | def s: if . == null then null else fromdateiso8601 - $t0 end;
+    .items as $all
+    | {
+        cluster: $cl.metadata.name,
+        pods: [$all[] | select(.kind == "Pod") | {
+          name: .metadata.name, created: (.metadata.creationTimestamp | s), scheduled: (cond(.; "PodScheduled") | s),
+          started: ([.status.containerStatuses[]?.state.running.startedAt] | min | s), ready: (cond(.; "Ready") | s)}],
+        conditions: (
+          [$all[] | select(.kind == "Cluster") | {name: "Cluster ControlPlaneInitialized", at: (cond(.; "ControlPlaneInitialized") | s)}]
+          + [$all[] | select(.kind == "GcoreControlPlane") | .status.conditions[]? | select(.status == "True")
+              | {name: "GcoreControlPlane \(.type)", at: (.lastTransitionTime | s)}] | sort_by(.at)),
+        workers: [$all[] | select(.kind == "Machine") | . as $m
+          | ([$all[] | select(.kind == "GcoreConfig" and .metadata.name == $m.spec.bootstrap.configRef.name)][0]) as $bc
+          | ([$all[] | select(.kind == "GcoreMachine" and .metadata.name == $m.spec.infrastructureRef.name)][0]) as $gm
+          | ([$nodes.items[] | select(.metadata.name == $m.status.nodeRef.name)][0]) as $n
+          | {name: $m.metadata.name, created: ($m.metadata.creationTimestamp | s), bootstrap: (cond($bc; "DataSecretAvailable") | s),
+             active: (cond($gm; "InstanceReady") | s), registered: ($n.metadata.creationTimestamp | s),
+             ready: (if $n == null then null else cond($n; "Ready") end | s)}]
+      };
+  def t: if . == null then "-" else tostring end;
+  def row: "| " + (map(t) | join(" | ")) + " |";
+  def markdown:
+    "| control-plane pod | created | scheduled | started | ready |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    (.pods[] | [.name, .created, .scheduled, .started, .ready] | row),
+    "",
+    "| condition | True at |",
+    "| --- | ---: |",
+    (.conditions[] | [.name, .at] | row),
+    "",
+    "| worker Machine | created | bootstrap data | server ACTIVE | Node registered | Node Ready |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    (.workers[] | [.name, .created, .bootstrap, .active, .registered, .ready] | row);
+  # Mermaid: no ":", ";" or "#" in a name; times are milliseconds after the Cluster was created,
+  # read as Unix times (dateFormat x: Mermaid 11 reads a start in dateFormat X as milliseconds
+  # too), so the axis (minutes:seconds) starts at 00:00.
+  def safe: gsub("[:;#]"; " ");
+  def short($cluster): ltrimstr($cluster + "-") | safe;
+  def ms: . * 1000 | floor;
+  def bar($name; $from; $to):
+    if $from == null or $to == null or $to < $from then empty
+    elif $to == $from then "    \($name) :milestone, \($from | ms), \($to | ms)"
+    else "    \($name) :\($from | ms), \($to | ms)" end;
+  # steps: one bar per event that is known, from the last known event before it.
+  def steps($times; $labels):
+    range(1; $times | length) as $i
+    | ([$times[:$i][] | select(. != null)] | last) as $from
+    | bar($labels[$i]; $from; $times[$i]);
+  def gantt:
+    .cluster as $cl
+    | "```mermaid",
+      "gantt",
+      "    title Where the time went, seconds after the Cluster was created",
+      "    dateFormat x",
+      "    axisFormat %M:%S",
+      "    todayMarker off",
+      (.pods[] | "    section \(.name | short($cl))",
+        steps([.created, .scheduled, .started, .ready]; ["created", "scheduled", "started", "ready"])),
+      "    section conditions",
+      (.conditions[] | select(.at != null) | bar(.name | safe; .at; .at)),
+      (.workers[] | "    section \(.name | short($cl))",
+        steps([0, .created, .bootstrap, .active, .registered, .ready];
+          ["", "Machine created", "bootstrap data", "server ACTIVE", "Node registered", "Node Ready"])),
+      "```";
+'
+
+# timeline_render NAMESPACE_JSON NODES_JSON prints the timeline (tables, then the gantt chart)
+# from the two kubectl answers. hack/bench-cluster.sh --timeline FILE FILE runs it on saved
+# answers, without a sandbox (hack/testdata/bench-timeline/ holds a sample).
+timeline_render() {
+  jq -r --argjson nodes "$2" "${TIMELINE_JQ}"' data | markdown, "", gantt' <<<"$1"
+}
+
+if [[ ${1:-} == --timeline ]]; then
+  [[ $# -eq 3 ]] || die "usage: hack/bench-cluster.sh --timeline NAMESPACE_JSON_FILE NODES_JSON_FILE" \
+    "hack/bench-cluster.sh --timeline hack/testdata/bench-timeline/namespace.json hack/testdata/bench-timeline/nodes.json"
+  timeline_render "$(cat "$2")" "$(cat "$3")"
+  exit
+fi
 
 KUBECONFIG_FILE="${CACHE}/sandbox/kubeconfig"
 CLUSTERCTL_CONFIG="${CACHE}/clusterctl/clusterctl.yaml"
@@ -52,40 +146,13 @@ cloud_empty() {
 
 # timeline prints where the time went, from the objects' own timestamps (seconds after the
 # Cluster was created): each control-plane pod created, scheduled, started and ready; the
-# control plane's conditions; for each worker Machine its bootstrap data, its server ACTIVE and
-# its Node registered and Ready.
+# control plane's conditions; for each worker Machine its creation, its bootstrap data, its
+# server ACTIVE and its Node registered and Ready.
 timeline() {
   local ns_json wl_json
   ns_json=$(kctl get cluster,gcorecontrolplanes,pods,machines,gcoremachines,gcoreconfigs -n "${NS}" -o json) || return 1
   wl_json=$(kubectl --kubeconfig "${WORK}/kubeconfig" --request-timeout=10s get nodes -o json) || return 1
-  jq -r --argjson nodes "${wl_json}" '
-    def cond($c; $type): [$c.status.conditions[]? | select(.type == $type and .status == "True")][0].lastTransitionTime;
-    (.items | map(select(.kind == "Cluster"))[0].metadata.creationTimestamp | fromdateiso8601) as $t0
-    | def t: if . == null then "-" else (fromdateiso8601 - $t0 | tostring) end;
-    .items as $all
-    | "| control-plane pod | created | scheduled | started | ready |",
-      "| --- | ---: | ---: | ---: | ---: |",
-      ($all[] | select(.kind == "Pod") | [
-        .metadata.name, (.metadata.creationTimestamp | t), (cond(.; "PodScheduled") | t),
-        ([.status.containerStatuses[]?.state.running.startedAt] | min | t), (cond(.; "Ready") | t)
-      ] | "| " + join(" | ") + " |"),
-      "",
-      "| condition | True at |",
-      "| --- | ---: |",
-      ($all[] | select(.kind == "Cluster") | "| Cluster ControlPlaneInitialized | \(cond(.; "ControlPlaneInitialized") | t) |"),
-      ($all[] | select(.kind == "GcoreControlPlane") | .status.conditions[]? | select(.status == "True")
-        | "| GcoreControlPlane \(.type) | \(.lastTransitionTime | t) |"),
-      "",
-      "| worker Machine | bootstrap data | server ACTIVE | Node registered | Node Ready |",
-      "| --- | ---: | ---: | ---: | ---: |",
-      ($all[] | select(.kind == "Machine") | . as $m
-        | ([$all[] | select(.kind == "GcoreConfig" and .metadata.name == $m.spec.bootstrap.configRef.name)][0]) as $bc
-        | ([$all[] | select(.kind == "GcoreMachine" and .metadata.name == $m.spec.infrastructureRef.name)][0]) as $gm
-        | ([$nodes.items[] | select(.metadata.name == $m.status.nodeRef.name)][0]) as $n
-        | [$m.metadata.name, (cond($bc; "DataSecretAvailable") | t), (cond($gm; "InstanceReady") | t),
-           ($n.metadata.creationTimestamp | t), (if $n == null then null else cond($n; "Ready") end | t)]
-        | "| " + join(" | ") + " |")
-  ' <<<"${ns_json}"
+  timeline_render "${ns_json}" "${wl_json}"
 }
 
 log "rendering ${NAME}: Kubernetes ${VERSION}, ${VMS} VM and ${BM} bare-metal workers"
