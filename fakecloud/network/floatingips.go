@@ -126,6 +126,9 @@ func (s *Service) createFloatingIP(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if b.FixedIP != nil && *b.FixedIP != "" && portID == "" {
+		return httpapi.BadRequest("Bad floatingip request: fixed_ip_address cannot be specified without a port_id.")
+	}
 	if b.Tags != nil {
 		if err := checkTags(b.Tags); err != nil {
 			return err
@@ -270,6 +273,15 @@ func (s *Service) updateFloatingIP(w http.ResponseWriter, r *http.Request) error
 	portID, given, err := portIDArg(b.PortID)
 	if err != nil {
 		return err
+	}
+	if b.FixedIP != nil && *b.FixedIP != "" && portID == "" {
+		return httpapi.BadRequest("Bad floatingip request: fixed_ip_address cannot be specified without a port_id.")
+	}
+	// As Neutron: an update without port_id keeps the association, unless the body is empty
+	// ({"floatingip": {}}), which disassociates like port_id null. gophercloud sends that for
+	// UpdateOpts{PortID: nil}, and CAPO disassociates so, then waits for DOWN.
+	if !given && b.Description == nil && b.Tags == nil && b.FixedIP == nil {
+		given = true
 	}
 	p := caller(r)
 	var f FloatingIP
