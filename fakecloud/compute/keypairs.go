@@ -163,7 +163,7 @@ func (s *Service) createKeypair(c *call) error {
 	k.UserID = user
 	private := ""
 	if in.PublicKey != nil && *in.PublicKey != "" {
-		k.PublicKey = strings.TrimSpace(*in.PublicKey)
+		k.PublicKey = *in.PublicKey // verbatim, as Nova keeps it (a trailing newline included)
 		fp, err := fingerprint(k.Type, k.PublicKey)
 		if err != nil {
 			return httpapi.BadRequest("Keypair data is invalid: failed to generate fingerprint")

@@ -313,3 +313,33 @@ func TestQuotasLimitsZonesHypervisors(t *testing.T) {
 		t.Fatalf("member os-services: %v", err)
 	}
 }
+
+// TestKeypairKeptVerbatim: Nova stores an imported public key exactly as given and returns it
+// so, a trailing newline included; the fingerprint is the key's, whatever the whitespace.
+func TestKeypairKeptVerbatim(t *testing.T) {
+	e := newTestEnv(t, envOpt{})
+	demo := e.client("demo", "2.2")
+	gen, err := keypairs.Create(ctx, demo, keypairs.CreateOpts{Name: "gen"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := gen.PublicKey + "\n"
+	imp, err := keypairs.Create(ctx, demo, keypairs.CreateOpts{Name: "newline", PublicKey: given}).Extract()
+	if err != nil || imp.PublicKey != given || imp.Fingerprint != gen.Fingerprint {
+		t.Fatalf("import with a newline: %v %q %s", err, imp.PublicKey, imp.Fingerprint)
+	}
+	got, err := keypairs.Get(ctx, demo, "newline", nil).Extract()
+	if err != nil || got.PublicKey != given {
+		t.Fatalf("get: %v %q", err, got.PublicKey)
+	}
+	pages, err := keypairs.List(demo, nil).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := keypairs.ExtractKeyPairs(pages)
+	for _, k := range list {
+		if k.Name == "newline" && k.PublicKey != given {
+			t.Fatalf("list: %q", k.PublicKey)
+		}
+	}
+}
