@@ -3,7 +3,8 @@
 # from `kubectl apply` of the template to the hosted control plane Ready, to every worker Node
 # Ready (BENCH_VMS virtual machines + BENCH_BM bare-metal servers), the idle hosted control
 # plane's memory and CPU (the kubelets' stats summary on the service cluster's nodes, after
-# BENCH_IDLE seconds), and the deletion until fakecloud holds nothing of it. Prints a table.
+# BENCH_IDLE seconds), and the deletion until fakecloud holds nothing of it. Prints a table, then
+# where the time went as tables and a Mermaid gantt chart (kept in .cache/bench/<name>/timeline.md).
 #
 #   hack/bench-cluster.sh            (make bench-cluster)
 #   hack/bench-cluster.sh --timeline NAMESPACE_JSON NODES_JSON   (the timeline of saved answers)
