@@ -38,6 +38,16 @@ func decode(r *http.Request, dst any, strict bool) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return BadRequest("The request body is empty; a JSON object was expected.")
 	}
+	return unmarshal(body, dst, strict)
+}
+
+// Unmarshal decodes one JSON value (a part of a request body, such as one item of a bulk
+// create) into dst, with Decode's 400s.
+func Unmarshal(data []byte, dst any) error {
+	return unmarshal(data, dst, false)
+}
+
+func unmarshal(body []byte, dst any, strict bool) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	if strict {
 		dec.DisallowUnknownFields()

@@ -103,35 +103,30 @@ func portIDArg(raw json.RawMessage) (id string, given bool, err error) {
 }
 
 func (s *Service) createFloatingIP(w http.ResponseWriter, r *http.Request) error {
-	var body fipBody
-	if err := httpapi.Decode(r, &body); err != nil {
-		return err
-	}
-	if body.FloatingIP == nil {
-		return httpapi.BadRequest("Resource body required: 'floatingip'.")
-	}
-	b := body.FloatingIP
-	p := caller(r)
+	return createResources(s, w, r, "floatingip", "floatingips", false, s.stageFloatingIP, nil)
+}
+
+func (s *Service) stageFloatingIP(p *httpapi.Principal, b *fipFields) (staged, error) {
 	project, err := owner(p, b.ProjectID, b.TenantID)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.FloatingNetworkID == nil {
-		return httpapi.BadRequest("Failed to parse request. Required attribute 'floating_network_id' not specified")
+		return staged{}, httpapi.BadRequest("Failed to parse request. Required attribute 'floating_network_id' not specified")
 	}
 	if err := httpapi.RequireUUID("floating_network_id", *b.FloatingNetworkID); err != nil {
-		return err
+		return staged{}, err
 	}
 	portID, _, err := portIDArg(b.PortID)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.FixedIP != nil && *b.FixedIP != "" && portID == "" {
-		return httpapi.BadRequest("Bad floatingip request: fixed_ip_address cannot be specified without a port_id.")
+		return staged{}, httpapi.BadRequest("Bad floatingip request: fixed_ip_address cannot be specified without a port_id.")
 	}
 	if b.Tags != nil {
 		if err := checkTags(b.Tags); err != nil {
-			return err
+			return staged{}, err
 		}
 	}
 	t := now()
@@ -140,7 +135,7 @@ func (s *Service) createFloatingIP(w http.ResponseWriter, r *http.Request) error
 	if b.Description != nil {
 		f.Description = *b.Description
 	}
-	err = s.env.DB.Update(func(tx *store.Tx) error {
+	put := func(tx *store.Tx) error {
 		n, ok := s.networks.Get(f.FloatingNetworkID)
 		if !ok || !canSeeNetwork(p, &n) {
 			return httpapi.NotFound("Network", f.FloatingNetworkID)
@@ -194,11 +189,8 @@ func (s *Service) createFloatingIP(w http.ResponseWriter, r *http.Request) error
 			return s.reconcile(tx, taskFIPSync, f.ID, project)
 		}
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	return writeOne(w, r, http.StatusCreated, "floatingip", s.fipView(f))
+	return staged{put: put, view: func() map[string]any { return s.fipView(f) }}, nil
 }
 
 // associate points f at a port's fixed IP, checking the port is reachable from f's external

@@ -88,35 +88,30 @@ func (s *Service) getNetwork(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) createNetwork(w http.ResponseWriter, r *http.Request) error {
-	var body networkBody
-	if err := httpapi.Decode(r, &body); err != nil {
-		return err
-	}
-	if body.Network == nil {
-		return httpapi.BadRequest("Resource body required: 'network'.")
-	}
-	b := body.Network
-	p := caller(r)
+	return createResources(s, w, r, "network", "networks", true, s.stageNetwork, nil)
+}
+
+func (s *Service) stageNetwork(p *httpapi.Principal, b *networkFields) (staged, error) {
 	project, err := owner(p, b.ProjectID, b.TenantID)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	if (b.Shared != nil && *b.Shared || b.External != nil) && !p.IsAdmin() {
-		return httpapi.Forbidden("(rule:create_network and (rule:create_network:shared and rule:create_network:router:external)) is disallowed by policy")
+		return staged{}, httpapi.Forbidden("(rule:create_network and (rule:create_network:shared and rule:create_network:router:external)) is disallowed by policy")
 	}
 	t := now()
 	n := Network{ID: newID(), Project: project, AdminStateUp: true, MTU: s.cfg.MTU, PortSecurity: true, Subnets: []string{},
 		Tags: []string{}, Revision: 1, Created: t, Updated: t}
 	if err := applyNetwork(&n, b); err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.Tags != nil {
 		if err := checkTags(b.Tags); err != nil {
-			return err
+			return staged{}, err
 		}
 		n.Tags = dedupTags(b.Tags)
 	}
-	err = s.env.DB.Update(func(tx *store.Tx) error {
+	put := func(tx *store.Tx) error {
 		if err := s.checkQuota(project, "network", 1); err != nil {
 			return err
 		}
@@ -128,11 +123,8 @@ func (s *Service) createNetwork(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.emit(tx, "network", n.ID, project, "created", n.Name)
 		return s.reconcile(tx, taskNetworkSync, n.ID, project)
-	})
-	if err != nil {
-		return err
 	}
-	return writeOne(w, r, http.StatusCreated, "network", s.networkView(n))
+	return staged{put: put, view: func() map[string]any { return s.networkView(n) }}, nil
 }
 
 func applyNetwork(n *Network, b *networkFields) error {

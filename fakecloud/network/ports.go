@@ -192,32 +192,27 @@ func (s *Service) getPort(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) createPort(w http.ResponseWriter, r *http.Request) error {
-	var body portBody
-	if err := httpapi.Decode(r, &body); err != nil {
-		return err
-	}
-	if body.Port == nil {
-		return httpapi.BadRequest("Resource body required: 'port'.")
-	}
-	b := body.Port
-	p := caller(r)
+	return createResources(s, w, r, "port", "ports", true, s.stagePort, nil)
+}
+
+func (s *Service) stagePort(p *httpapi.Principal, b *portFields) (staged, error) {
 	project, err := owner(p, b.ProjectID, b.TenantID)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.NetworkID == nil {
-		return httpapi.BadRequest("Failed to parse request. Required attribute 'network_id' not specified")
+		return staged{}, httpapi.BadRequest("Failed to parse request. Required attribute 'network_id' not specified")
 	}
 	if err := httpapi.RequireUUID("network_id", *b.NetworkID); err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.Tags != nil {
 		if err := checkTags(b.Tags); err != nil {
-			return err
+			return staged{}, err
 		}
 	}
 	var port Port
-	err = s.env.DB.Update(func(tx *store.Tx) error {
+	put := func(tx *store.Tx) error {
 		n, err := s.visibleNetwork(p, *b.NetworkID)
 		if err != nil {
 			return err
@@ -227,11 +222,8 @@ func (s *Service) createPort(w http.ResponseWriter, r *http.Request) error {
 		}
 		port, err = s.newPort(tx, project, p.IsAdmin(), n, b)
 		return err
-	})
-	if err != nil {
-		return err
 	}
-	return writeOne(w, r, http.StatusCreated, "port", s.portView(port))
+	return staged{put: put, view: func() map[string]any { return s.portView(port) }}, nil
 }
 
 // newPort validates b and creates a port on n for project, as part of tx.

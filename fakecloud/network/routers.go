@@ -128,39 +128,34 @@ func parseGateway(raw json.RawMessage) (*gatewayFields, bool, error) {
 }
 
 func (s *Service) createRouter(w http.ResponseWriter, r *http.Request) error {
-	var body routerBody
-	if err := httpapi.Decode(r, &body); err != nil {
-		return err
-	}
-	if body.Router == nil {
-		return httpapi.BadRequest("Resource body required: 'router'.")
-	}
-	b := body.Router
-	p := caller(r)
+	return createResources(s, w, r, "router", "routers", false, s.stageRouter, nil)
+}
+
+func (s *Service) stageRouter(p *httpapi.Principal, b *routerFields) (staged, error) {
 	project, err := owner(p, b.ProjectID, b.TenantID)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	if (b.Distributed != nil && *b.Distributed || b.HA != nil && *b.HA) && !p.IsAdmin() {
-		return httpapi.Forbidden("Setting distributed or ha is disallowed by policy")
+		return staged{}, httpapi.Forbidden("Setting distributed or ha is disallowed by policy")
 	}
 	if b.Routes != nil && len(*b.Routes) > 0 {
-		return httpapi.BadRequest("Invalid routes: routes can only be set on an existing router with interfaces.")
+		return staged{}, httpapi.BadRequest("Invalid routes: routes can only be set on an existing router with interfaces.")
 	}
 	gw, _, err := parseGateway(b.Gateway)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.Tags != nil {
 		if err := checkTags(b.Tags); err != nil {
-			return err
+			return staged{}, err
 		}
 	}
 	t := now()
 	rt := Router{ID: newID(), Project: project, AdminStateUp: true, Status: "ACTIVE", Routes: []Route{}, Tags: dedupTags(b.Tags),
 		Revision: 1, Created: t, Updated: t}
 	applyRouterScalars(&rt, b)
-	err = s.env.DB.Update(func(tx *store.Tx) error {
+	put := func(tx *store.Tx) error {
 		if err := s.checkQuota(project, "router", 1); err != nil {
 			return err
 		}
@@ -174,11 +169,8 @@ func (s *Service) createRouter(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.emit(tx, "router", rt.ID, project, "created", rt.Name)
 		return s.reconcile(tx, taskRouterSync, rt.ID, project)
-	})
-	if err != nil {
-		return err
 	}
-	return writeOne(w, r, http.StatusCreated, "router", s.routerView(rt))
+	return staged{put: put, view: func() map[string]any { return s.routerView(rt) }}, nil
 }
 
 func applyRouterScalars(rt *Router, b *routerFields) {

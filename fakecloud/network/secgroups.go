@@ -38,10 +38,6 @@ type ruleFields struct {
 	TenantID        string          `json:"tenant_id"`
 }
 
-type ruleBody struct {
-	Rule *ruleFields `json:"security_group_rule"`
-}
-
 func (s *Service) sgView(g SecurityGroup, rules []SecurityGroupRule) map[string]any {
 	rv := make([]map[string]any, 0, len(rules))
 	for _, r := range rules {
@@ -194,27 +190,22 @@ func (s *Service) getSecurityGroup(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Service) createSecurityGroup(w http.ResponseWriter, r *http.Request) error {
-	var body sgBody
-	if err := httpapi.Decode(r, &body); err != nil {
-		return err
-	}
-	if body.SecurityGroup == nil {
-		return httpapi.BadRequest("Resource body required: 'security_group'.")
-	}
-	b := body.SecurityGroup
-	p := caller(r)
+	return createResources(s, w, r, "security_group", "security_groups", true, s.stageSecurityGroup, nil)
+}
+
+func (s *Service) stageSecurityGroup(p *httpapi.Principal, b *sgFields) (staged, error) {
 	project, err := owner(p, b.ProjectID, b.TenantID)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	t := now()
 	g := SecurityGroup{ID: newID(), Project: project, Stateful: true, Tags: []string{}, Revision: 1, Created: t, Updated: t}
 	if b.Name != nil {
 		if *b.Name == "default" {
-			return httpapi.Errorf(http.StatusConflict, "SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
+			return staged{}, httpapi.Errorf(http.StatusConflict, "SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
 		}
 		if len(*b.Name) > 255 {
-			return httpapi.BadRequest("Invalid input for name. Reason: exceeds maximum length of 255.")
+			return staged{}, httpapi.BadRequest("Invalid input for name. Reason: exceeds maximum length of 255.")
 		}
 		g.Name = *b.Name
 	}
@@ -226,12 +217,12 @@ func (s *Service) createSecurityGroup(w http.ResponseWriter, r *http.Request) er
 	}
 	if b.Tags != nil {
 		if err := checkTags(b.Tags); err != nil {
-			return err
+			return staged{}, err
 		}
 		g.Tags = dedupTags(b.Tags)
 	}
 	var rules []SecurityGroupRule
-	err = s.env.DB.Update(func(tx *store.Tx) error {
+	put := func(tx *store.Tx) error {
 		if _, err := s.ensureDefaultSG(tx, project); err != nil {
 			return err
 		}
@@ -254,11 +245,8 @@ func (s *Service) createSecurityGroup(w http.ResponseWriter, r *http.Request) er
 		}
 		s.emit(tx, "security_group", g.ID, project, "created", g.Name)
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	return writeOne(w, r, http.StatusCreated, "security_group", s.sgView(g, rules))
+	return staged{put: put, view: func() map[string]any { return s.sgView(g, rules) }}, nil
 }
 
 func (s *Service) updateSecurityGroup(w http.ResponseWriter, r *http.Request) error {
@@ -456,21 +444,34 @@ func (s *Service) getSecurityGroupRule(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Service) createSecurityGroupRule(w http.ResponseWriter, r *http.Request) error {
-	var body ruleBody
-	if err := httpapi.Decode(r, &body); err != nil {
-		return err
+	return createResources(s, w, r, "security_group_rule", "security_group_rules", true, s.stageSecurityGroupRule, duplicateRules)
+}
+
+// duplicateRules checks a bulk create of rules as Neutron does: all of one security group,
+// and no rule twice.
+func duplicateRules(items []staged) error {
+	for i := range items {
+		a, _ := items[i].item.(*SecurityGroupRule)
+		if first, _ := items[0].item.(*SecurityGroupRule); a != nil && first != nil && a.SecurityGroupID != first.SecurityGroupID {
+			return httpapi.Errorf(http.StatusBadRequest, "SecurityGroupNotSingleGroupRules", "Only allowed to update rules for one security profile at a time")
+		}
+		for j := i + 1; j < len(items); j++ {
+			b, _ := items[j].item.(*SecurityGroupRule)
+			if a != nil && b != nil && sameRule(a, b) {
+				return httpapi.Errorf(http.StatusBadRequest, "DuplicateSecurityGroupRuleInPost", "Duplicate Security Group Rule in POST.")
+			}
+		}
 	}
-	if body.Rule == nil {
-		return httpapi.BadRequest("Resource body required: 'security_group_rule'.")
-	}
-	b := body.Rule
-	p := caller(r)
+	return nil
+}
+
+func (s *Service) stageSecurityGroupRule(p *httpapi.Principal, b *ruleFields) (staged, error) {
 	rule, err := parseRule(b)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	var g SecurityGroup
-	err = s.env.DB.Update(func(tx *store.Tx) error {
+	put := func(tx *store.Tx) error {
 		var err error
 		g, err = s.visibleSG(p, rule.SecurityGroupID)
 		if err != nil {
@@ -500,11 +501,8 @@ func (s *Service) createSecurityGroupRule(w http.ResponseWriter, r *http.Request
 		}
 		s.emit(tx, "security_group_rule", rule.ID, rule.Project, "created", rule.Direction+" "+rule.EtherType+" "+rule.Protocol)
 		return s.reconcile(tx, taskSecGroupSync, g.ID, g.Project)
-	})
-	if err != nil {
-		return err
 	}
-	return writeOne(w, r, http.StatusCreated, "security_group_rule", s.ruleView(rule, g.Name == "default"))
+	return staged{put: put, view: func() map[string]any { return s.ruleView(rule, g.Name == "default") }, item: &rule}, nil
 }
 
 // parseRule validates a new rule's fields.

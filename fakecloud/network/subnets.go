@@ -111,41 +111,36 @@ func (s *Service) getSubnet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) createSubnet(w http.ResponseWriter, r *http.Request) error {
-	var body subnetBody
-	if err := httpapi.Decode(r, &body); err != nil {
-		return err
-	}
-	if body.Subnet == nil {
-		return httpapi.BadRequest("Resource body required: 'subnet'.")
-	}
-	b := body.Subnet
-	p := caller(r)
+	return createResources(s, w, r, "subnet", "subnets", true, s.stageSubnet, nil)
+}
+
+func (s *Service) stageSubnet(p *httpapi.Principal, b *subnetFields) (staged, error) {
 	project, err := owner(p, b.ProjectID, b.TenantID)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.NetworkID == nil {
-		return httpapi.BadRequest("Failed to parse request. Required attribute 'network_id' not specified")
+		return staged{}, httpapi.BadRequest("Failed to parse request. Required attribute 'network_id' not specified")
 	}
 	if err := httpapi.RequireUUID("network_id", *b.NetworkID); err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.SubnetPoolID != nil && *b.SubnetPoolID != "" {
-		return httpapi.BadRequest("Subnet pools are not supported by this cloud.")
+		return staged{}, httpapi.BadRequest("Subnet pools are not supported by this cloud.")
 	}
 	if b.CIDR == nil {
-		return httpapi.BadRequest("Bad subnets request: a cidr must be specified in the absence of a subnet pool")
+		return staged{}, httpapi.BadRequest("Bad subnets request: a cidr must be specified in the absence of a subnet pool")
 	}
 	version := 4
 	if b.IPVersion != nil {
 		version = int(*b.IPVersion)
 		if version != 4 && version != 6 {
-			return httpapi.BadRequest("Invalid input for ip_version. Reason: %d is not in [4, 6].", version)
+			return staged{}, httpapi.BadRequest("Invalid input for ip_version. Reason: %d is not in [4, 6].", version)
 		}
 	}
 	info, err := s.subnetCIDR(*b.CIDR, version)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	t := now()
 	sn := Subnet{ID: newID(), Project: project, NetworkID: *b.NetworkID, IPVersion: version, CIDR: info.prefix.String(),
@@ -153,15 +148,15 @@ func (s *Service) createSubnet(w http.ResponseWriter, r *http.Request) error {
 	// The default gateway is the first host, unless told otherwise (null: no gateway).
 	sn.GatewayIP = info.firstHost.String()
 	if err := applySubnet(&sn, b, info, true); err != nil {
-		return err
+		return staged{}, err
 	}
 	if b.Tags != nil {
 		if err := checkTags(b.Tags); err != nil {
-			return err
+			return staged{}, err
 		}
 		sn.Tags = dedupTags(b.Tags)
 	}
-	err = s.env.DB.Update(func(tx *store.Tx) error {
+	put := func(tx *store.Tx) error {
 		n, err := s.visibleNetwork(p, sn.NetworkID)
 		if err != nil {
 			return err
@@ -194,11 +189,8 @@ func (s *Service) createSubnet(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.emit(tx, "subnet", sn.ID, project, "created", sn.CIDR)
 		return s.reconcile(tx, taskNetworkSync, n.ID, n.Project)
-	})
-	if err != nil {
-		return err
 	}
-	return writeOne(w, r, http.StatusCreated, "subnet", s.subnetView(sn))
+	return staged{put: put, view: func() map[string]any { return s.subnetView(sn) }}, nil
 }
 
 // applySubnet validates and applies the changeable attributes of b to sn. On create, pools
