@@ -46,6 +46,8 @@ type Router struct {
 	Auth    Authenticator
 	Gate    Gate // may be nil
 	Log     *slog.Logger
+
+	fallback bool // the unknown-path handler is registered
 }
 
 // Handle registers an authenticated route. pattern is "METHOD /path" relative to Prefix,
@@ -65,6 +67,11 @@ func (rt *Router) handle(pattern, name string, h HandlerFunc, authenticated bool
 		panic(fmt.Sprintf("route %q: want \"METHOD /path\"", pattern))
 	}
 	op := Op{Service: rt.Service, Name: name}
+	if !rt.fallback {
+		rt.fallback = true
+		rt.Mux.HandleFunc(rt.Prefix, rt.unknown)
+		rt.Mux.HandleFunc(rt.Prefix+"/", rt.unknown)
+	}
 	rt.Mux.HandleFunc(method+" "+rt.Prefix+path, func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -103,6 +110,40 @@ func (rt *Router) handle(pattern, name string, h HandlerFunc, authenticated bool
 			WriteError(w, rt.Style, e)
 		}
 	})
+}
+
+// probeMethods are the methods tried on a path no route matched with the request's method.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// unknown answers the requests under the service's prefix that no route takes, in the
+// service's error style: 405 (with Allow) when the path has routes for other methods, else
+// 404. Without it the mux would answer Go's plain-text "404 page not found".
+func (rt *Router) unknown(w http.ResponseWriter, r *http.Request) {
+	if w.Header().Get(RequestIDHeader) == "" {
+		w.Header().Set(RequestIDHeader, "req-"+uuid.NewString())
+	}
+	op := Op{Service: rt.Service, Name: "unknown"}
+	if rt.Gate != nil && rt.Gate.Intercept(w, r, op, rt.Style) {
+		return
+	}
+	var allowed []string
+	for _, m := range probeMethods {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := rt.Mux.Handler(probe); strings.Contains(pattern, " ") {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		WriteError(w, rt.Style, Errorf(http.StatusMethodNotAllowed, "HTTPMethodNotAllowed",
+			"The method %s is not allowed for the resource %s.", r.Method, r.URL.Path))
+		return
+	}
+	WriteError(w, rt.Style, Errorf(http.StatusNotFound, "HTTPNotFound", "The resource could not be found: %s %s.", r.Method, r.URL.Path))
 }
 
 func (rt *Router) logger() *slog.Logger {
