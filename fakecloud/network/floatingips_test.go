@@ -12,11 +12,12 @@ import (
 )
 
 // routedPort makes a network, subnet and router (gateway on public, interface on the subnet)
-// for demo and returns a port on the subnet, the router's id and the public network's id.
-func routedPort(t *testing.T, h *harness) (portID, routerID, pub string) {
+// for token's project and returns a port on the subnet, the router's id and the public
+// network's id.
+func routedPort(t *testing.T, h *harness, token string) (portID, routerID, pub string) {
 	t.Helper()
 	ctx := context.Background()
-	demo := h.client("demo")
+	demo := h.client(token)
 	pub = h.publicNet()
 	n, err := networks.Create(ctx, demo, networks.CreateOpts{Name: "fip-net"}).Extract()
 	ok(t, err)
@@ -39,7 +40,7 @@ func TestFloatingIPStatus(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	demo := h.client("demo")
-	portID, routerID, pub := routedPort(t, h)
+	portID, routerID, pub := routedPort(t, h, "demo")
 
 	fip, err := floatingips.Create(ctx, demo, floatingips.CreateOpts{FloatingNetworkID: pub}).Extract()
 	ok(t, err)

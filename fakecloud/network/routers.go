@@ -146,6 +146,9 @@ func (s *Service) stageRouter(p *httpapi.Principal, b *routerFields) (staged, er
 	if err != nil {
 		return staged{}, err
 	}
+	if err := gatewayPolicy(p, gw, "create_router"); err != nil {
+		return staged{}, err
+	}
 	if b.Tags != nil {
 		if err := checkTags(b.Tags); err != nil {
 			return staged{}, err
@@ -191,8 +194,64 @@ func applyRouterScalars(rt *Router, b *routerFields) {
 	}
 }
 
+// gatewayPolicy applies Neutron's default policy to external_gateway_info: choosing the
+// gateway's addresses (external_fixed_ips) or its SNAT is for admins only; a member may
+// only name the network.
+func gatewayPolicy(p *httpapi.Principal, gw *gatewayFields, action string) error {
+	if gw == nil || p.IsAdmin() {
+		return nil
+	}
+	for _, attr := range []struct {
+		name  string
+		given bool
+	}{{"external_fixed_ips", gw.ExternalFixedIPs != nil}, {"enable_snat", gw.EnableSNAT != nil}} {
+		if attr.given {
+			return httpapi.Forbidden("(rule:%s and rule:%s:external_gateway_info and rule:%s:external_gateway_info:%s) is disallowed by policy",
+				action, action, action, attr.name)
+		}
+	}
+	return nil
+}
+
+// gatewayIPsChanged reports whether the requested external_fixed_ips differ from the gateway
+// port's addresses, compared as Neutron does: the set of subnets named, then the set of
+// addresses named.
+func gatewayIPsChanged(cur []FixedIP, req []fixedIPReq) bool {
+	curSubnets, curIPs := map[string]bool{}, map[string]bool{}
+	for _, ip := range cur {
+		curSubnets[ip.SubnetID], curIPs[ip.IPAddress] = true, true
+	}
+	reqSubnets, reqIPs := map[string]bool{}, map[string]bool{}
+	for _, r := range req {
+		if r.SubnetID != "" {
+			reqSubnets[r.SubnetID] = true
+		}
+		if r.IPAddress != "" {
+			reqIPs[r.IPAddress] = true
+		}
+	}
+	same := func(a, b map[string]bool) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for k := range a {
+			if !b[k] {
+				return false
+			}
+		}
+		return true
+	}
+	return !same(curSubnets, reqSubnets) || !same(curIPs, reqIPs)
+}
+
 // setGateway (re)attaches rt to the external network of gw, creating its gateway port with
-// an address from the external subnet, as part of tx.
+// an address from the external subnet (or the addresses external_fixed_ips asks for), as part
+// of tx. On the network it already has a gateway on, new external_fixed_ips change the
+// gateway port's addresses in place, as Neutron does, so its floating IPs keep working.
+//
+// An address that is not on the external network or its subnet is a 400; one another port
+// holds is a 409 IpAddressAlreadyAllocated, which is what current Neutron answers (its IPAM
+// raises that for the gateway port as for any port; some older releases answered 400).
 func (s *Service) setGateway(tx *store.Tx, p *httpapi.Principal, rt *Router, gw *gatewayFields) error {
 	n, ok := s.networks.Get(gw.NetworkID)
 	if !ok || !canSeeNetwork(p, &n) {
@@ -205,9 +264,27 @@ func (s *Service) setGateway(tx *store.Tx, p *httpapi.Principal, rt *Router, gw 
 	if gw.EnableSNAT != nil {
 		snat = *gw.EnableSNAT
 	}
-	if rt.Gateway != nil && rt.Gateway.NetworkID == n.ID && gw.ExternalFixedIPs == nil {
+	if rt.Gateway != nil && rt.Gateway.NetworkID == n.ID {
 		rt.Gateway.EnableSNAT = snat
+		if gw.ExternalFixedIPs == nil || len(*gw.ExternalFixedIPs) == 0 || !gatewayIPsChanged(rt.Gateway.ExternalFixedIPs, *gw.ExternalFixedIPs) {
+			return nil
+		}
+		port, ok := s.ports.Get(rt.GatewayPortID)
+		if !ok {
+			return httpapi.NotFound("Port", rt.GatewayPortID)
+		}
+		port, err := s.changePort(tx, port, &portFields{FixedIPs: gw.ExternalFixedIPs}, true)
+		if err != nil {
+			return err
+		}
+		if len(port.FixedIPs) == 0 {
+			return httpapi.BadRequest("Bad router request: the gateway of router %s needs at least one address on network %s.", rt.ID, n.ID)
+		}
+		rt.Gateway.ExternalFixedIPs = port.FixedIPs
 		return nil
+	}
+	if gw.ExternalFixedIPs != nil && len(*gw.ExternalFixedIPs) == 0 {
+		gw.ExternalFixedIPs = nil // [] asks for nothing in particular, as absent does
 	}
 	if err := s.clearGateway(tx, rt); err != nil {
 		return err
@@ -268,6 +345,9 @@ func (s *Service) updateRouter(w http.ResponseWriter, r *http.Request) error {
 	}
 	gw, gwGiven, err := parseGateway(b.Gateway)
 	if err != nil {
+		return err
+	}
+	if err := gatewayPolicy(p, gw, "update_router"); err != nil {
 		return err
 	}
 	var rt Router
