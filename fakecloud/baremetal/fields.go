@@ -3,7 +3,6 @@ package baremetal
 import (
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
@@ -219,16 +218,8 @@ func setNodeField(n *Node, key string, v any) error {
 		if s == "" {
 			s = d.interfaces[key]
 		}
-		var valid []string
-		for _, dr := range drivers {
-			if !slices.Contains(valid, dr.interfaces[key]) {
-				valid = append(valid, dr.interfaces[key])
-			}
-		}
-		if !slices.Contains(valid, s) {
-			kind := strings.TrimSuffix(key, "_interface")
-			return httpapi.BadRequest("Could not find the following interface in the 'ironic.hardware.interfaces.%s' entrypoint: %s. Valid interfaces are %s.",
-				kind, s, strings.Join(valid, ", "))
+		if err := d.checkInterface(key, s); err != nil {
+			return err
 		}
 		if n.Interfaces == nil {
 			n.Interfaces = map[string]string{}
