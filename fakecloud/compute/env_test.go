@@ -106,6 +106,7 @@ func (p *stubPorts) Port(id string) (services.PortInfo, bool) {
 func (p *stubPorts) Subnet(string) (services.SubnetInfo, bool) { return services.SubnetInfo{}, false }
 func (p *stubPorts) ExternalNetwork() (string, bool)           { return "", false }
 func (p *stubPorts) AutoNetwork(string) (string, bool)         { return netID, true }
+func (p *stubPorts) QoSPolicyExists(string) bool               { return false }
 
 // stubImages knows one active and one queued image.
 type stubImages struct{}

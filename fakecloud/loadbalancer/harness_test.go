@@ -160,6 +160,11 @@ func (f *fakePorts) Subnet(id string) (services.SubnetInfo, bool) {
 
 func (f *fakePorts) ExternalNetwork() (string, bool) { return f.ext, true }
 
+// qosPolicy is the one QoS policy the fake Neutron knows.
+const qosPolicy = "55555555-5555-4555-8555-555555555555"
+
+func (f *fakePorts) QoSPolicyExists(id string) bool { return id == qosPolicy }
+
 // flakyBackend wraps the memory backend with injectable failures.
 type flakyBackend struct {
 	*MemoryBackend

@@ -239,8 +239,8 @@ func (s *Service) createLB(w http.ResponseWriter, r *http.Request) error {
 	if b.VipSgIDs.has() && len(b.VipSgIDs.V) > 0 {
 		return errValidation("vip_sg_ids are not supported by this deployment.")
 	}
-	if b.VipQosPolicyID.has() {
-		return errInvalidSubresource("QoS Policy", b.VipQosPolicyID.V)
+	if b.VipQosPolicyID.has() && !s.ports.QoSPolicyExists(b.VipQosPolicyID.V) {
+		return errInvalidSubresource("qos_policy", b.VipQosPolicyID.V)
 	}
 	if b.FlavorID.has() {
 		return errValidation("Invalid flavor_id.")
@@ -267,6 +267,9 @@ func (s *Service) createLB(w http.ResponseWriter, r *http.Request) error {
 		AdminStateUp:       !b.AdminStateUp.has() || b.AdminStateUp.V,
 		ProvisioningStatus: StatusPendingCreate, OperatingStatus: OpOffline,
 		Provider: provider, Tags: tagsOf(b.Tags), CreatedAt: now(),
+	}
+	if b.VipQosPolicyID.has() {
+		lb.VipQosPolicyID = b.VipQosPolicyID.V
 	}
 	graph, err := s.buildLBGraph(&b, lb.ID)
 	if err != nil {
@@ -339,8 +342,8 @@ func (s *Service) updateLB(w http.ResponseWriter, r *http.Request) error {
 		if lb, err = s.lookupLB(r, id); err != nil {
 			return err
 		}
-		if b.VipQosPolicyID.has() && b.VipQosPolicyID.V != lb.VipQosPolicyID {
-			return errInvalidSubresource("QoS Policy", b.VipQosPolicyID.V)
+		if b.VipQosPolicyID.has() && b.VipQosPolicyID.V != lb.VipQosPolicyID && !s.ports.QoSPolicyExists(b.VipQosPolicyID.V) {
+			return errInvalidSubresource("qos_policy", b.VipQosPolicyID.V)
 		}
 		if b.VipSgIDs.has() && len(b.VipSgIDs.V) > 0 {
 			return errValidation("vip_sg_ids are not supported by this deployment.")
@@ -361,6 +364,8 @@ func (s *Service) updateLB(w http.ResponseWriter, r *http.Request) error {
 		}
 		if b.VipQosPolicyID.Null {
 			lb.VipQosPolicyID = ""
+		} else if b.VipQosPolicyID.has() {
+			lb.VipQosPolicyID = b.VipQosPolicyID.V
 		}
 		if b.Tags.Set {
 			lb.Tags = tagsOf(b.Tags)

@@ -27,6 +27,7 @@ var extensions = []extension{
 	{"pagination", "Pagination support", "Extension that indicates that pagination is enabled."},
 	{"port-security", "Port Security", "Provides port security"},
 	{"project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."},
+	{"qos", "Quality of Service", "The Quality of Service extension."},
 	{"quotas", "Quota management support", "Expose functions for quotas management per project"},
 	{"quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"},
 	{"router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."},

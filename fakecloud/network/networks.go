@@ -1,6 +1,7 @@
 package network
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
@@ -8,16 +9,17 @@ import (
 )
 
 type networkFields struct {
-	Name         *string  `json:"name"`
-	Description  *string  `json:"description"`
-	AdminStateUp *bool    `json:"admin_state_up"`
-	Shared       *bool    `json:"shared"`
-	External     *bool    `json:"router:external"`
-	MTU          *flexInt `json:"mtu"`
-	PortSecurity *bool    `json:"port_security_enabled"`
-	ProjectID    string   `json:"project_id"`
-	TenantID     string   `json:"tenant_id"`
-	Tags         []string `json:"tags"`
+	Name         *string         `json:"name"`
+	Description  *string         `json:"description"`
+	AdminStateUp *bool           `json:"admin_state_up"`
+	Shared       *bool           `json:"shared"`
+	External     *bool           `json:"router:external"`
+	MTU          *flexInt        `json:"mtu"`
+	PortSecurity *bool           `json:"port_security_enabled"`
+	QoSPolicyID  json.RawMessage `json:"qos_policy_id"`
+	ProjectID    string          `json:"project_id"`
+	TenantID     string          `json:"tenant_id"`
+	Tags         []string        `json:"tags"`
 }
 
 type networkBody struct {
@@ -33,7 +35,7 @@ func (s *Service) networkView(n Network) map[string]any {
 		"mtu": n.MTU, "port_security_enabled": n.PortSecurity,
 		"availability_zone_hints": []string{}, "availability_zones": []string{"nova"},
 		"ipv4_address_scope": nil, "ipv6_address_scope": nil, "is_default": false,
-		"l2_adjacency": true, "qos_policy_id": nil, "dns_domain": "",
+		"l2_adjacency": true, "qos_policy_id": nullable(n.QoSPolicyID), "dns_domain": "",
 		"tags": nonNil(n.Tags), "revision_number": n.Revision,
 		"created_at": ts(n.Created), "updated_at": ts(n.Updated),
 	}
@@ -62,6 +64,7 @@ var networkFilters = fieldsOfT[Network]{
 	"admin_state_up":        func(v *Network) string { return fmtBool(v.AdminStateUp) },
 	"port_security_enabled": func(v *Network) string { return fmtBool(v.PortSecurity) },
 	"mtu":                   func(v *Network) string { return itoa(v.MTU) },
+	"qos_policy_id":         func(v *Network) string { return v.QoSPolicyID },
 }
 
 func (s *Service) listNetworks(w http.ResponseWriter, r *http.Request) error {
@@ -111,9 +114,19 @@ func (s *Service) stageNetwork(p *httpapi.Principal, b *networkFields) (staged, 
 		}
 		n.Tags = dedupTags(b.Tags)
 	}
+	qosID, _, err := qosPolicyArg(b.QoSPolicyID)
+	if err != nil {
+		return staged{}, err
+	}
 	put := func(tx *store.Tx) error {
 		if err := s.checkQuota(project, "network", 1); err != nil {
 			return err
+		}
+		if qosID != "" {
+			if err := s.checkQoSFor(project, p.IsAdmin(), qosID); err != nil {
+				return err
+			}
+			n.QoSPolicyID = qosID
 		}
 		if _, err := s.ensureDefaultSG(tx, project); err != nil {
 			return err
@@ -181,6 +194,10 @@ func (s *Service) updateNetwork(w http.ResponseWriter, r *http.Request) error {
 	if (b.Shared != nil || b.External != nil) && !p.IsAdmin() {
 		return httpapi.Forbidden("(rule:update_network and rule:update_network:shared) is disallowed by policy")
 	}
+	qosID, qosGiven, err := qosPolicyArg(b.QoSPolicyID)
+	if err != nil {
+		return err
+	}
 	var n Network
 	err = s.env.DB.Update(func(tx *store.Tx) error {
 		cur, err := s.visibleNetwork(p, id)
@@ -190,9 +207,17 @@ func (s *Service) updateNetwork(w http.ResponseWriter, r *http.Request) error {
 		if !p.Sees(cur.Project) {
 			return httpapi.Forbidden("update_network is disallowed by policy")
 		}
+		if qosID != "" {
+			if err := s.checkQoSFor(cur.Project, p.IsAdmin(), qosID); err != nil {
+				return err
+			}
+		}
 		n, err = s.networks.Modify(tx, id, func(v *Network) error {
 			if err := applyNetwork(v, b); err != nil {
 				return err
+			}
+			if qosGiven {
+				v.QoSPolicyID = qosID
 			}
 			v.Revision++
 			v.Updated = now()

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -17,22 +18,23 @@ type fixedIPReq struct {
 }
 
 type portFields struct {
-	Name                *string        `json:"name"`
-	Description         *string        `json:"description"`
-	NetworkID           *string        `json:"network_id"`
-	AdminStateUp        *bool          `json:"admin_state_up"`
-	MACAddress          *string        `json:"mac_address"`
-	FixedIPs            *[]fixedIPReq  `json:"fixed_ips"`
-	DeviceID            *string        `json:"device_id"`
-	DeviceOwner         *string        `json:"device_owner"`
-	SecurityGroups      *[]string      `json:"security_groups"`
-	AllowedAddressPairs *[]AddressPair `json:"allowed_address_pairs"`
-	PortSecurity        *bool          `json:"port_security_enabled"`
-	HostID              *string        `json:"binding:host_id"`
-	VNICType            *string        `json:"binding:vnic_type"`
-	ProjectID           string         `json:"project_id"`
-	TenantID            string         `json:"tenant_id"`
-	Tags                []string       `json:"tags"`
+	Name                *string         `json:"name"`
+	Description         *string         `json:"description"`
+	NetworkID           *string         `json:"network_id"`
+	AdminStateUp        *bool           `json:"admin_state_up"`
+	MACAddress          *string         `json:"mac_address"`
+	FixedIPs            *[]fixedIPReq   `json:"fixed_ips"`
+	DeviceID            *string         `json:"device_id"`
+	DeviceOwner         *string         `json:"device_owner"`
+	SecurityGroups      *[]string       `json:"security_groups"`
+	AllowedAddressPairs *[]AddressPair  `json:"allowed_address_pairs"`
+	PortSecurity        *bool           `json:"port_security_enabled"`
+	HostID              *string         `json:"binding:host_id"`
+	VNICType            *string         `json:"binding:vnic_type"`
+	QoSPolicyID         json.RawMessage `json:"qos_policy_id"`
+	ProjectID           string          `json:"project_id"`
+	TenantID            string          `json:"tenant_id"`
+	Tags                []string        `json:"tags"`
 }
 
 type portBody struct {
@@ -56,8 +58,8 @@ func (s *Service) portView(p Port) map[string]any {
 		"port_security_enabled": p.PortSecurity, "status": p.Status,
 		"binding:host_id": p.HostID, "binding:vnic_type": p.VNICType, "binding:vif_type": vif,
 		"binding:vif_details": map[string]any{}, "binding:profile": map[string]any{},
-		"extra_dhcp_opts": []any{}, "dns_name": "", "dns_assignment": []any{}, "qos_policy_id": nil,
-		"qos_network_policy_id": nil, "propagate_uplink_status": false, "ip_allocation": "immediate",
+		"extra_dhcp_opts": []any{}, "dns_name": "", "dns_assignment": []any{}, "qos_policy_id": nullable(p.QoSPolicyID),
+		"qos_network_policy_id": nullable(s.networkQoS(p.NetworkID)), "propagate_uplink_status": false, "ip_allocation": "immediate",
 		"tags": nonNil(p.Tags), "revision_number": p.Revision, "created_at": ts(p.Created), "updated_at": ts(p.Updated),
 	}
 }
@@ -103,6 +105,7 @@ var portFilters = fieldsOfT[Port]{
 	"status": func(v *Port) string { return v.Status }, "admin_state_up": func(v *Port) string { return fmtBool(v.AdminStateUp) },
 	"binding:host_id": func(v *Port) string { return v.HostID }, "binding:vnic_type": func(v *Port) string { return v.VNICType },
 	"port_security_enabled": func(v *Port) string { return fmtBool(v.PortSecurity) },
+	"qos_policy_id":         func(v *Port) string { return v.QoSPolicyID },
 }
 
 func (s *Service) listPorts(w http.ResponseWriter, r *http.Request) error {
@@ -284,6 +287,9 @@ func (s *Service) buildPort(tx *store.Tx, project string, admin bool, n Network,
 	if err := s.applyPortSecurity(tx, &port, b, true); err != nil {
 		return Port{}, err
 	}
+	if err := s.applyPortQoS(&port, b, admin); err != nil {
+		return Port{}, err
+	}
 	if err := s.ports.Put(tx, port.ID, port); err != nil {
 		return Port{}, err
 	}
@@ -428,6 +434,31 @@ func (s *Service) applyPortSecurity(tx *store.Tx, port *Port, b *portFields, cre
 }
 
 // isRouterOwner reports whether a device owner may hold a subnet's gateway address.
+// applyPortQoS sets the port's qos_policy_id (null clears it).
+func (s *Service) applyPortQoS(port *Port, b *portFields, admin bool) error {
+	id, given, err := qosPolicyArg(b.QoSPolicyID)
+	if err != nil || !given {
+		return err
+	}
+	if id != "" {
+		if err := s.checkQoSFor(port.Project, admin, id); err != nil {
+			return err
+		}
+	}
+	port.QoSPolicyID = id
+	return nil
+}
+
+// networkQoS is the QoS policy of a network, "" for none. Without any policy it reads no
+// network, so port lists cost what they did before QoS.
+func (s *Service) networkQoS(id string) string {
+	if s.qos.Len() == 0 {
+		return ""
+	}
+	n, _ := s.networks.Get(id)
+	return n.QoSPolicyID
+}
+
 func isRouterOwner(owner string) bool {
 	return strings.HasPrefix(owner, "network:router_interface") || owner == OwnerRouterGateway || owner == "network:ha_router_replicated_interface"
 }
@@ -644,6 +675,9 @@ func (s *Service) changePort(tx *store.Tx, cur Port, b *portFields, admin bool) 
 		port.FixedIPs = ips
 	}
 	if err := s.applyPortSecurity(tx, &port, b, false); err != nil {
+		return Port{}, err
+	}
+	if err := s.applyPortQoS(&port, b, admin); err != nil {
 		return Port{}, err
 	}
 	if b.Tags != nil {

@@ -59,6 +59,7 @@ type Service struct {
 	sgs      *store.Table[SecurityGroup]
 	sgRules  *store.Table[SecurityGroupRule]
 	quotas   *store.Table[Quota]
+	qos      *store.Table[QoSPolicy]
 	ipam     *ipam
 }
 
@@ -109,6 +110,9 @@ func New(env services.Env, cfg Config, backend Backend) (*Service, error) {
 		return nil, err
 	}
 	if s.quotas, err = store.NewTable[Quota](env.DB, "network_quotas"); err != nil {
+		return nil, err
+	}
+	if s.qos, err = store.NewTable[QoSPolicy](env.DB, "network_qos_policies"); err != nil {
 		return nil, err
 	}
 	s.ipam = newIPAM()
@@ -171,6 +175,12 @@ func (s *Service) Routes() {
 	rt.Handle("GET /v2.0/security-group-rules/{id}", "security_group_rule.get", s.getSecurityGroupRule)
 	rt.Handle("DELETE /v2.0/security-group-rules/{id}", "security_group_rule.delete", s.deleteSecurityGroupRule)
 
+	rt.Handle("GET /v2.0/qos/policies", "qos_policy.list", s.listQoSPolicies)
+	rt.Handle("POST /v2.0/qos/policies", "qos_policy.create", s.createQoSPolicy)
+	rt.Handle("GET /v2.0/qos/policies/{id}", "qos_policy.get", s.getQoSPolicy)
+	rt.Handle("PUT /v2.0/qos/policies/{id}", "qos_policy.update", s.updateQoSPolicy)
+	rt.Handle("DELETE /v2.0/qos/policies/{id}", "qos_policy.delete", s.deleteQoSPolicy)
+
 	rt.Handle("GET /v2.0/quotas", "quota.list", s.listQuotas)
 	rt.Handle("GET /v2.0/quotas/{project}", "quota.get", s.getQuota)
 	rt.Handle("GET /v2.0/quotas/{project}/default", "quota.default", s.getQuotaDefault)
@@ -212,6 +222,9 @@ func (s *Service) Resources() []services.Resource {
 	}
 	for _, g := range s.sgs.List(nil) {
 		add("security_group", g.ID, g.Name, g.Project, "ACTIVE")
+	}
+	for _, q := range s.qos.List(nil) {
+		add("qos_policy", q.ID, q.Name, q.Project, "ACTIVE")
 	}
 	return out
 }

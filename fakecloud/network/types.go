@@ -21,6 +21,7 @@ type Network struct {
 	External     bool      `json:"external"`
 	MTU          int       `json:"mtu"`
 	PortSecurity bool      `json:"port_security_enabled"`
+	QoSPolicyID  string    `json:"qos_policy_id,omitempty"`
 	Subnets      []string  `json:"subnets"`
 	Tags         []string  `json:"tags"`
 	Revision     int       `json:"revision_number"`
@@ -91,6 +92,7 @@ type Port struct {
 	PortSecurity        bool          `json:"port_security_enabled"`
 	HostID              string        `json:"binding_host_id"`
 	VNICType            string        `json:"binding_vnic_type"`
+	QoSPolicyID         string        `json:"qos_policy_id,omitempty"`
 	Status              string        `json:"status"`
 	// AutoCreated marks a port made by AttachPort for its device (deleted with it).
 	AutoCreated bool      `json:"auto_created,omitempty"`

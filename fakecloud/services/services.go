@@ -96,6 +96,9 @@ type Ports interface {
 	Subnet(id string) (SubnetInfo, bool)
 	// ExternalNetwork returns the id of the router:external network (for public VIPs).
 	ExternalNetwork() (string, bool)
+	// QoSPolicyExists reports whether a QoS policy exists, in any project (Octavia checks a
+	// VIP's vip_qos_policy_id with its own service credentials).
+	QoSPolicyExists(id string) bool
 }
 
 // ImageInfo is what Nova needs to know about a Glance image.
