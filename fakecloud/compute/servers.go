@@ -161,6 +161,18 @@ func validateTags(tags []string) error {
 	return nil
 }
 
+// decodeUserData decodes base64 user data as Nova's check does: line breaks and blanks
+// (base64 tools wrap lines) are allowed between the characters.
+func decodeUserData(ud string) ([]byte, error) {
+	clean := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, ud)
+	return base64.StdEncoding.DecodeString(clean)
+}
+
 func validName(field string, n *string) error {
 	if n == nil {
 		return httpapi.BadRequest("Invalid input for field/attribute server. '%s' is a required property", field)
@@ -326,17 +338,11 @@ func (s *Service) planCreate(c *call, body *createRequest) (*createPlan, error) 
 		if len(ud) > 65535 {
 			return nil, httpapi.BadRequest("Invalid input for field/attribute user_data. Value: %.40s... is too long (at most 65535 characters)", ud)
 		}
-		clean := strings.Map(func(r rune) rune {
-			if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
-				return -1
-			}
-			return r
-		}, ud)
-		data, err := base64.StdEncoding.DecodeString(clean)
+		data, err := decodeUserData(ud)
 		if err != nil {
 			return nil, httpapi.BadRequest("Invalid input for field/attribute user_data. Value: %.40s. '%.40s' is not a 'base64'", ud, ud)
 		}
-		t.UserData, pl.userData = clean, data
+		t.UserData, pl.userData = ud, data // kept as given, line breaks and all, as Nova does
 	}
 
 	// Metadata, tags, description, hostname, access IPs, config drive.

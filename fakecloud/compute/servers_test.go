@@ -671,3 +671,39 @@ func TestDeleteDuringBuild(t *testing.T) {
 	}
 	t.Fatalf("the server built after its deletion was not removed: %v", be.calls)
 }
+
+// serverBody is a server create request as a map, to send user data exactly as a client wrote
+// it (gophercloud encodes []byte itself, on one line).
+type serverBody map[string]any
+
+func (b serverBody) ToServerCreateMap() (map[string]any, error) {
+	return map[string]any{"server": map[string]any(b)}, nil
+}
+
+// TestUserDataKeptVerbatim: user data sent as base64 wrapped over lines (as the base64 tool
+// writes it) is accepted, shown back exactly as sent, and reaches the backend decoded.
+func TestUserDataKeptVerbatim(t *testing.T) {
+	e := newTestEnv(t, envOpt{})
+	demo := e.client("demo", "2.60")
+	text := strings.Repeat("#cloud-config\nruncmd: [echo hello]\n", 4)
+	enc := base64.StdEncoding.EncodeToString([]byte(text))
+	wrapped := enc[:76] + "\n" + enc[76:] + "\n"
+	s, err := servers.Create(ctx, demo, serverBody{"name": "ud", "flavorRef": smallFlavor(), "imageRef": imageID,
+		"networks": "none", "user_data": wrapped}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		UserData string `json:"OS-EXT-SRV-ATTR:user_data"`
+	}
+	if err := servers.Get(ctx, e.client("admin", "2.60"), s.ID).ExtractInto(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v.UserData != wrapped {
+		t.Fatalf("user_data shown as %q, sent %q", v.UserData, wrapped)
+	}
+	stored, _ := e.svc.servers.Get(s.ID)
+	if got := e.svc.spec(&stored).UserData; string(got) != text {
+		t.Fatalf("the backend gets %q", got)
+	}
+}

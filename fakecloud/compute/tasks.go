@@ -2,7 +2,6 @@ package compute
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"time"
@@ -35,7 +34,7 @@ func (s *Service) setError(taskID, id string, code int, msg string) error {
 
 // spec is what the backend gets to build srv.
 func (s *Service) spec(srv *Server) ServerSpec {
-	ud, _ := base64.StdEncoding.DecodeString(srv.UserData)
+	ud, _ := decodeUserData(srv.UserData)
 	return ServerSpec{
 		ID: srv.ID, Name: srv.Name, Hostname: srv.Hostname, Project: srv.Project, UserID: srv.UserID,
 		Image: srv.Image, Flavor: srv.Flavor, UserData: ud, Metadata: srv.Metadata, Ports: srv.Ports,
