@@ -102,8 +102,8 @@ func applyQoS(q *QoSPolicy, b *qosFields) error {
 		q.Name = *b.Name
 	}
 	if b.Description != nil {
-		if len(*b.Description) > 255 {
-			return httpapi.BadRequest("Invalid input for description. Reason: exceeds maximum length of 255.")
+		if len(*b.Description) > 1024 {
+			return httpapi.BadRequest("Invalid input for description. Reason: exceeds maximum length of 1024.")
 		}
 		q.Description = *b.Description
 	}

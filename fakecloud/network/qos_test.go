@@ -139,6 +139,13 @@ func TestQoSPolicies(t *testing.T) {
 	wantCode(t, err, 404)
 	wantCode(t, policies.Delete(ctx, admin, shared.ID).ExtractErr(), 409) // the network's
 
+	// Bulk create, as Neutron allows for policies.
+	out, err := bulkPost(t, admin, "qos/policies", map[string]any{"policies": []any{map[string]any{"name": "b1"}, map[string]any{"name": "b2", "shared": true}}})
+	ok(t, err)
+	if ps := out["policies"]; len(ps) != 2 || ps[0]["name"] != "b1" || ps[1]["shared"] != true {
+		t.Fatalf("bulk policies: %v", out)
+	}
+
 	// Durable.
 	h.Stop()
 	h2 := newHarnessAt(t, dir)
