@@ -194,6 +194,14 @@ func (b *Backend) applyRouter(ctx context.Context, st routerState) error {
 			}
 		}
 	}
+	// A leg whose address changed (new external_fixed_ips of the gateway) is attached again:
+	// docker cannot change the address of an attachment.
+	for _, l := range readdressed(c, legs) {
+		if _, err := b.docker.Run(ctx, "network", "disconnect", "--force", l.network, name); err != nil && !dockercli.IsNotFound(err) {
+			return fmt.Errorf("detaching router %s from %s to change its address: %w", st.Spec.ID, l.network, err)
+		}
+		delete(c.NetworkSettings.Networks, l.network)
+	}
 	for _, l := range legs {
 		if _, ok := c.NetworkSettings.Networks[l.network]; ok {
 			continue
@@ -229,6 +237,19 @@ func (b *Backend) applyRouter(ctx context.Context, st routerState) error {
 		return fmt.Errorf("configuring router %s: %w", st.Spec.ID, err)
 	}
 	return nil
+}
+
+// readdressed are the legs the container is attached to with another address than the leg
+// asks for; legs whose address is held by hand (docker's gateway) are not docker's to give.
+func readdressed(c dockercli.Container, legs []routerLeg) []routerLeg {
+	var out []routerLeg
+	for _, l := range legs {
+		ep, ok := c.NetworkSettings.Networks[l.network]
+		if ok && !l.byHand && l.address != "" && ep.IPAddress != "" && ep.IPAddress != l.address {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // routerLegs are the attachments a router's spec asks for; the gateway comes first.

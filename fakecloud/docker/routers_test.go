@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaas-sandbox/sandbox/fakecloud/docker/dockercli"
 	"github.com/kaas-sandbox/sandbox/fakecloud/network"
 )
 
@@ -244,5 +245,24 @@ func TestRouterScriptDeterministic(t *testing.T) {
 	}
 	if n := strings.Count(first, "-j DNAT"); n != 40 {
 		t.Errorf("%d DNAT rules, want 40", n)
+	}
+}
+
+// TestReaddressed: a router leg attached with another address than its spec's (the gateway's
+// external_fixed_ips changed) is attached again; one held by hand, or unchanged, is not.
+func TestReaddressed(t *testing.T) {
+	var c dockercli.Container
+	c.NetworkSettings.Networks = map[string]dockercli.Endpoint{
+		"public": {IPAddress: "172.24.4.10"}, "net-a": {IPAddress: "10.0.0.1"}, "net-b": {IPAddress: "10.1.0.5"},
+	}
+	legs := []routerLeg{
+		{network: "public", address: "172.24.4.97"},
+		{network: "net-a", address: "10.0.0.1"},
+		{network: "net-b", address: "10.1.0.1", byHand: true},
+		{network: "net-c", address: "10.2.0.1"},
+	}
+	got := readdressed(c, legs)
+	if len(got) != 1 || got[0].network != "public" || got[0].address != "172.24.4.97" {
+		t.Fatalf("readdressed: %+v", got)
 	}
 }
