@@ -21,10 +21,6 @@ type fipFields struct {
 	Tags              []string        `json:"tags"`
 }
 
-type fipBody struct {
-	FloatingIP *fipFields `json:"floatingip"`
-}
-
 func (s *Service) fipView(f FloatingIP) map[string]any {
 	var details any
 	if f.PortID != "" {
@@ -251,14 +247,21 @@ func (s *Service) updateFloatingIP(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	var body fipBody
+	var body struct {
+		FloatingIP json.RawMessage `json:"floatingip"`
+	}
 	if err := httpapi.Decode(r, &body); err != nil {
 		return err
 	}
-	if body.FloatingIP == nil {
+	var b *fipFields
+	var attrs map[string]json.RawMessage
+	if err := httpapi.Unmarshal(body.FloatingIP, &b); len(body.FloatingIP) > 0 && err != nil {
+		return err
+	}
+	if b == nil {
 		return httpapi.BadRequest("Resource body required: 'floatingip'.")
 	}
-	b := body.FloatingIP
+	_ = json.Unmarshal(body.FloatingIP, &attrs) // an object, since it decoded into b
 	if b.FloatingNetworkID != nil || b.FloatingIP != nil || b.SubnetID != nil || b.ProjectID != "" || b.TenantID != "" {
 		return httpapi.BadRequest("Cannot update read-only attributes of a floating IP.")
 	}
@@ -272,7 +275,7 @@ func (s *Service) updateFloatingIP(w http.ResponseWriter, r *http.Request) error
 	// As Neutron: an update without port_id keeps the association, unless the body is empty
 	// ({"floatingip": {}}), which disassociates like port_id null. gophercloud sends that for
 	// UpdateOpts{PortID: nil}, and CAPO disassociates so, then waits for DOWN.
-	if !given && b.Description == nil && b.Tags == nil && b.FixedIP == nil {
+	if !given && len(attrs) == 0 {
 		given = true
 	}
 	p := caller(r)
