@@ -173,8 +173,8 @@ func (s *Service) updateQoSPolicy(w http.ResponseWriter, r *http.Request) error 
 		}
 		if b.Shared != nil && !*b.Shared && q.Shared {
 			if user, kind := s.qosUserOutside(q); user != "" {
-				return httpapi.Errorf(http.StatusConflict, "QosPolicyInUse",
-					"QoS Policy %s is used by %s %s of another project; it cannot stop being shared.", id, kind, user)
+				return httpapi.Errorf(http.StatusConflict, "RbacPolicyInUse",
+					"RBAC policy on object %s cannot be removed because other objects depend on it: %s %s of another project uses it.", id, kind, user)
 			}
 		}
 		if err := applyQoS(&q, b); err != nil {

@@ -155,3 +155,18 @@ func TestQoSPolicies(t *testing.T) {
 		t.Fatalf("after a restart: %+v", again)
 	}
 }
+
+// TestQoSPolicyUnshare: a shared policy another project's port uses cannot stop being shared.
+func TestQoSPolicyUnshare(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	admin, demo := h.client("admin"), h.client("demo")
+	shared, err := policies.Create(ctx, admin, policies.CreateOpts{Name: "everyone", Shared: true}).Extract()
+	ok(t, err)
+	n, err := networks.Create(ctx, demo, networks.CreateOpts{Name: "n"}).Extract()
+	ok(t, err)
+	ok(t, ports.Create(ctx, demo, policies.PortCreateOptsExt{CreateOptsBuilder: ports.CreateOpts{NetworkID: n.ID}, QoSPolicyID: shared.ID}).Err)
+	no := false
+	_, err = policies.Update(ctx, admin, shared.ID, policies.UpdateOpts{Shared: &no}).Extract()
+	wantCode(t, err, 409)
+}
