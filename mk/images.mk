@@ -15,3 +15,13 @@ kind-cluster: setup ## Create (or reuse) a kind cluster from kaas/node (KIND_CLU
 .PHONY: kind-cluster-down
 kind-cluster-down: ## Delete the kind cluster made by kind-cluster (KIND_CLUSTER=kaas).
 	@hack/kind-cluster.sh delete
+
+# The images' own tests: each image the project builds, run against the real docker engine with
+# dockertest (build tag imagetest), seconds to a verdict before the sandbox e2e.
+IMAGE_TEST_PKGS := ./providers/vpn/ ./fakecloud/docker/haproxy/
+
+.PHONY: test-images
+test-images: setup ## The images' own tests against the real docker engine (dockertest): the tunnel's OpenVPN server and client, and the HAProxy amphora of fakecloud's load balancers (builds the add-on and HAProxy images first, cached).
+	@hack/images/addons.sh
+	@hack/images/haproxy.sh
+	$(SHARED_BUILD) $(GO) test -tags imagetest -count=1 -run '^TestImage' -v $(IMAGE_TEST_PKGS)

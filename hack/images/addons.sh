@@ -4,6 +4,10 @@
 #   kaas.local/flannel:FLANNEL_VERSION          flanneld (CGO, glibc) + our flannel CNI plugin, on kaas/slim
 #   kaas.local/hostpath-provisioner:v0.1.0      FROM scratch: ./cmd/hostpath-provisioner of this repository
 #   kaas.local/busybox:BUSYBOX_VERSION          FROM scratch: Debian's busybox-static (test pods)
+#   kaas.local/openvpn:OPENVPN_TAG              kaas/slim plus Debian's openvpn 2.6 and hack/images/openvpn/kaas-vpn:
+#                                               the tunnel's server (customer cluster) and client
+#                                               (beside each hosted kube-apiserver); providers/vpn
+#                                               names this tag (vpn.Image)
 # Their manifests are hack/manifests/flannel.yaml and hack/manifests/hostpath-storage.yaml.
 # Usage: addons.sh [--print-images]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -11,6 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 FLANNEL_VERSION=v0.28.10
 HOSTPATH_TAG=v0.1.0
 BUSYBOX_VERSION=1.35.0
+OPENVPN_TAG=v0.1.0
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # The proxy refuses the tencentcloud vpc SDK flannel v0.28.10 requires (403); an older release
 # satisfies the tencentvpc backend's imports.
 TENCENT_VPC_REPLACE="github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc=github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc@v1.0.1000"
@@ -18,7 +24,8 @@ HERE="${ROOT}/hack/images"
 OUT="${CACHE}/addons"
 SELF_HASH=$(hash_of "${BASH_SOURCE[0]}" "${HERE}/common.sh")
 
-IMAGES=("kaas.local/flannel:${FLANNEL_VERSION}" "kaas.local/hostpath-provisioner:${HOSTPATH_TAG}" "kaas.local/busybox:${BUSYBOX_VERSION}")
+IMAGES=("kaas.local/flannel:${FLANNEL_VERSION}" "kaas.local/hostpath-provisioner:${HOSTPATH_TAG}" "kaas.local/busybox:${BUSYBOX_VERSION}"
+        "kaas.local/openvpn:${OPENVPN_TAG}")
 
 stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
 
@@ -42,14 +49,16 @@ go_main() {
   mv "${out}.tmp" "${out}"; echo "${key}" > "${out}.stamp"
 }
 
-# image NAME CONTEXT builds CONTEXT as NAME unless NAME carries the same content hash label.
+# image NAME CONTEXT [BUILD-ARG...] builds CONTEXT as NAME unless NAME carries the same content
+# hash label. Build args (e.g. the Debian mirror) are not part of the key.
 image() {
-  local name=$1 ctx=$2 key
+  local name=$1 ctx=$2 key a args=(); shift 2
+  for a in "$@"; do args+=(--build-arg "$a"); done
   key=$(hash_of "${ctx}")
   if [[ "$(docker image inspect -f '{{index .Config.Labels "kaas.hash"}}' "${name}" 2>/dev/null)" == "${key}" ]]; then return; fi
   log "docker build ${name}"
-  # A binary on scratch or on kaas/slim: small, so not worth the heavy-build lock.
-  docker build -q --label "kaas.hash=${key}" -t "${name}" "${ctx}" >/dev/null \
+  # A binary on scratch or a package on kaas/slim: small, so not worth the heavy-build lock.
+  docker build -q --label "kaas.hash=${key}" "${args[@]}" -t "${name}" "${ctx}" >/dev/null \
     || die "docker build ${name} failed" "docker build ${ctx} by hand to see why"
 }
 
@@ -96,9 +105,24 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 ENV PATH=/bin
 CMD ["/bin/sh"]
 DOCKERFILE
+  mkdir -p "${ctx}/openvpn"
+  cp "${HERE}/openvpn/kaas-vpn" "${ctx}/openvpn/"
+  cat > "${ctx}/openvpn/Dockerfile" <<DOCKERFILE
+FROM ${slim}
+ARG MIRROR
+RUN echo "deb \${MIRROR} bookworm main" > /etc/apt/sources.list \\
+ && apt-get update -qq \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openvpn >/dev/null \\
+ && apt-get clean \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/share/doc/* /usr/share/man/* /var/log/*.log \\
+ && openvpn --version | head -n 1
+COPY kaas-vpn /usr/local/bin/kaas-vpn
+ENTRYPOINT ["/usr/local/bin/kaas-vpn"]
+DOCKERFILE
   image "kaas.local/flannel:${FLANNEL_VERSION}" "${ctx}/flannel"
   image "kaas.local/hostpath-provisioner:${HOSTPATH_TAG}" "${ctx}/hostpath"
   image "kaas.local/busybox:${BUSYBOX_VERSION}" "${ctx}/busybox"
+  image "kaas.local/openvpn:${OPENVPN_TAG}" "${ctx}/openvpn" "MIRROR=${MIRROR}"
   log "add-on images: ${IMAGES[*]}"
 }
 main "$@"
