@@ -18,6 +18,7 @@ var ownedConditions = []string{
 	controlplanev1.ReadyCondition, controlplanev1.AvailableCondition, controlplanev1.CertificatesReadyCondition,
 	controlplanev1.EtcdReadyCondition, controlplanev1.APIServerReadyCondition, controlplanev1.ControllerManagerReadyCondition,
 	controlplanev1.SchedulerReadyCondition, controlplanev1.EndpointReadyCondition, controlplanev1.AddonsReadyCondition,
+	controlplanev1.VPNReadyCondition,
 }
 
 func setTrue(cp *controlplanev1.GcoreControlPlane, t string) {

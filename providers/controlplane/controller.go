@@ -26,6 +26,7 @@ import (
 
 	controlplanev1 "github.com/kaas-sandbox/sandbox/api/controlplane/v1alpha1"
 	"github.com/kaas-sandbox/sandbox/providers/cloudclient"
+	"github.com/kaas-sandbox/sandbox/providers/vpn"
 	"github.com/kaas-sandbox/sandbox/providers/workloadclient"
 )
 
@@ -40,6 +41,16 @@ type GcoreControlPlaneReconciler struct {
 	Clouds cloudclient.Source
 	// Workload reaches the customer clusters' apiservers.
 	Workload workloadclient.Getter
+	// Tunnel probes each apiserver pod's tunnel; nil means vpn.KubeletProber.
+	Tunnel vpn.Prober
+	// TransferCIDR is the tunnel's own network; empty means vpn.DefaultTransferCIDR.
+	TransferCIDR string
+	// Reserved lists the service side's networks no customer network may overlap; nil means
+	// ServiceClusterNetworks (read from the service cluster itself).
+	Reserved func(ctx context.Context) ([]vpn.Reserved, error)
+	// TunnelCheckEvery is how often a working tunnel is checked (and the server's objects in
+	// the customer cluster looked at); default 15 s.
+	TunnelCheckEvery time.Duration
 
 	applied appliedSets
 }
@@ -50,6 +61,9 @@ type GcoreControlPlaneReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=statefulsets;deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=services;secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=servicecidrs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=gcoreclusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller with mgr.
@@ -94,6 +108,10 @@ func (r *GcoreControlPlaneReconciler) allControlPlanes(ctx context.Context, _ cl
 type scope struct {
 	cp      *controlplanev1.GcoreControlPlane
 	cluster *clusterv1.Cluster
+	// The tunnel, once reconcileVPNClient has run.
+	vpnClient   *vpn.Client
+	vpnKeys     *vpn.PKI
+	vpnNetworks vpn.Networks
 }
 
 // clusterName is the Cluster's name: Cluster API's secrets (<cluster>-ca, -kubeconfig...) and
@@ -160,21 +178,27 @@ func (r *GcoreControlPlaneReconciler) reconcileNormal(ctx context.Context, s *sc
 	if err != nil || !cp.Spec.ControlPlaneEndpoint.IsValid() {
 		return res, err
 	}
-	// 3. The PKI, for that endpoint.
+	// 3. The tunnel's load balancer, certificates and client configuration, which the
+	// apiserver pods mount.
+	if err := r.reconcileVPNClient(ctx, s); err != nil {
+		return ctrl.Result{RequeueAfter: retryShort}, nil
+	}
+	// 4. The PKI, for that endpoint.
 	pkiResult, err := r.reconcilePKI(ctx, s)
 	if err != nil {
 		setFalse(cp, controlplanev1.CertificatesReadyCondition, controlplanev1.ProvisioningReason, "%v", err)
 		return ctrl.Result{}, err
 	}
 	setTrue(cp, controlplanev1.CertificatesReadyCondition)
-	// 4. The pods, rolling one component after the other on a version change.
+	// 5. The pods, rolling one component after the other on a version change.
 	state, err := r.reconcilePods(ctx, s, pkiResult)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	r.updateStatus(s, state)
-	// 5. Inside the customer cluster, once its apiserver answers.
+	// 6. Inside the customer cluster, once its apiserver answers.
 	if state.apiServer.ready == 0 {
+		setFalse(cp, controlplanev1.VPNReadyCondition, controlplanev1.WaitingForAPIServerReason, "no apiserver pod is ready yet")
 		setFalse(cp, controlplanev1.AddonsReadyCondition, controlplanev1.WaitingForAPIServerReason, "no apiserver pod is ready yet")
 		setFalse(cp, controlplanev1.AvailableCondition, controlplanev1.WaitingForAPIServerReason, "no apiserver pod is ready")
 		r.summarize(cp)
@@ -183,6 +207,7 @@ func (r *GcoreControlPlaneReconciler) reconcileNormal(ctx context.Context, s *sc
 	firstApply := !meta.IsStatusConditionTrue(cp.Status.Conditions, controlplanev1.AddonsReadyCondition)
 	started := time.Now()
 	if err := r.reconcileWorkload(ctx, s); err != nil {
+		setFalse(cp, controlplanev1.VPNReadyCondition, controlplanev1.WaitingForAPIServerReason, "the apiserver does not answer through the load balancer")
 		setFalse(cp, controlplanev1.AddonsReadyCondition, controlplanev1.WaitingForAPIServerReason, "%v (retrying)", err)
 		setFalse(cp, controlplanev1.AvailableCondition, controlplanev1.WaitingForAPIServerReason, "the apiserver does not answer through the load balancer: %v", err)
 		r.summarize(cp)
@@ -196,17 +221,22 @@ func (r *GcoreControlPlaneReconciler) reconcileNormal(ctx context.Context, s *sc
 	t := true
 	cp.Status.Initialization.ControlPlaneInitialized = &t
 	r.summarize(cp)
+	// 7. The tunnel's server and its check.
+	vpnAfter := r.reconcileVPNServer(ctx, s)
 	if !state.allReady() {
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
 	// res asks to come back while Octavia still builds the load balancer.
+	if res.RequeueAfter == 0 || vpnAfter < res.RequeueAfter {
+		res.RequeueAfter = vpnAfter
+	}
 	return res, nil
 }
 
 // summarize sets Ready from the component conditions.
 func (r *GcoreControlPlaneReconciler) summarize(cp *controlplanev1.GcoreControlPlane) {
 	for _, t := range ownedConditions {
-		if t == controlplanev1.ReadyCondition {
+		if t == controlplanev1.ReadyCondition || t == controlplanev1.VPNReadyCondition {
 			continue
 		}
 		c := meta.FindStatusCondition(cp.Status.Conditions, t)
@@ -233,7 +263,12 @@ func (r *GcoreControlPlaneReconciler) reconcileDelete(ctx context.Context, s *sc
 		setFalse(cp, controlplanev1.EndpointReadyCondition, controlplanev1.CloudErrorReason, "deleting the load balancer: %v (retrying)", err)
 		return ctrl.Result{}, err
 	}
-	if !done {
+	vpnDone, err := r.deleteVPN(ctx, s)
+	if err != nil {
+		setFalse(cp, controlplanev1.VPNReadyCondition, controlplanev1.CloudErrorReason, "deleting the tunnel's load balancer: %v (retrying)", err)
+		return ctrl.Result{}, err
+	}
+	if !done || !vpnDone {
 		return ctrl.Result{RequeueAfter: retryShort}, nil
 	}
 	controllerutil.RemoveFinalizer(cp, controlplanev1.ControlPlaneFinalizer)

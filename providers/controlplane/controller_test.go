@@ -3,7 +3,9 @@ package controlplane_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -23,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	controlplanev1 "github.com/kaas-sandbox/sandbox/api/controlplane/v1alpha1"
+	infrav1 "github.com/kaas-sandbox/sandbox/api/infrastructure/v1alpha1"
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
 	"github.com/kaas-sandbox/sandbox/fakecloud/faults"
 	"github.com/kaas-sandbox/sandbox/fakecloud/loadbalancer"
@@ -30,6 +34,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/providers/cloudclient"
 	"github.com/kaas-sandbox/sandbox/providers/controlplane"
 	"github.com/kaas-sandbox/sandbox/providers/scheme"
+	"github.com/kaas-sandbox/sandbox/providers/vpn"
 	"github.com/kaas-sandbox/sandbox/providers/workloadclient"
 	"github.com/kaas-sandbox/sandbox/versions"
 )
@@ -46,13 +51,49 @@ type fixture struct {
 	ns     string
 	// stop stops the running manager (startManager's).
 	stop func()
+	// prober stands for the apiserver pods' tunnel probe (there is no kubelet to reach).
+	prober *fakeProber
+}
+
+// fakeProber records the probes and answers err.
+type fakeProber struct {
+	mu    sync.Mutex
+	err   error
+	calls []string
+}
+
+func (p *fakeProber) Probe(_ context.Context, _ *rest.Config, podIP string, _ int, node string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, podIP+"->"+node)
+	return p.err
+}
+
+func (p *fakeProber) set(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = err
+}
+
+func (p *fakeProber) called(call string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Contains(p.calls, call)
 }
 
 // startManager runs the control plane controller until stop is called or the test ends.
 func (f *fixture) startManager() (stop func()) {
 	f.t.Helper()
 	return f.env.StartManager(f.t, f.scheme, func(ctx context.Context, mgr ctrl.Manager) error {
-		r := &controlplane.GcoreControlPlaneReconciler{Client: mgr.GetClient(), Clouds: cloudclient.NewFactory(mgr.GetAPIReader()), Workload: workloadclient.Static{C: f.env.Client}}
+		r := &controlplane.GcoreControlPlaneReconciler{
+			Client: mgr.GetClient(), Clouds: cloudclient.NewFactory(mgr.GetAPIReader()), Workload: workloadclient.Static{C: f.env.Client},
+			Tunnel: f.prober, TunnelCheckEvery: time.Second,
+			// The test API server is the service and the customer cluster at once: its own
+			// Service range is the customer's too, so only the service node's address is reserved.
+			Reserved: func(context.Context) ([]vpn.Reserved, error) {
+				return []vpn.Reserved{{Name: "service-cluster node service-node-1", CIDR: "172.24.4.50/32"}}, nil
+			},
+		}
 		return r.SetupWithManager(ctx, mgr, controller.Options{SkipNameValidation: ptr.To(true)})
 	})
 }
@@ -94,9 +135,10 @@ func TestControlPlane(t *testing.T) {
 		"LoadBalancerInError":   testLoadBalancerInError,
 		"OctaviaDownAtCreation": testOctaviaDownAtCreation,
 		"RestartMidCreate":      testRestartMidCreate,
+		"Tunnel":                testTunnel,
 	} {
 		t.Run(name, func(t *testing.T) {
-			f := &fixture{t: t, env: env, scheme: s, c: env.Client, cloud: cloudtest.Start(t), ns: strings.ToLower(name)}
+			f := &fixture{t: t, env: env, scheme: s, c: env.Client, cloud: cloudtest.Start(t), ns: strings.ToLower(name), prober: &fakeProber{}}
 			if err := f.c.Create(f.ctx(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.ns}}); err != nil {
 				t.Fatal(err)
 			}
@@ -113,11 +155,22 @@ func TestControlPlane(t *testing.T) {
 // Cluster API's own templates, so names must come from the Cluster).
 func (f *fixture) newControlPlane(cluster, version string) *controlplanev1.GcoreControlPlane {
 	f.t.Helper()
+	gc := &infrav1.GcoreCluster{
+		ObjectMeta: metav1.ObjectMeta{Name: cluster, Namespace: f.ns},
+		Spec: infrav1.GcoreClusterSpec{
+			IdentityRef: infrav1.IdentityReference{Name: "cloud", CloudName: cloudtest.Demo},
+			Network:     infrav1.NetworkSpec{CIDR: "10.6.0.0/24"},
+		},
+	}
+	if err := f.c.Create(f.ctx(), gc); err != nil {
+		f.t.Fatal(err)
+	}
 	cl := &clusterv1.Cluster{
 		ObjectMeta: metav1.ObjectMeta{Name: cluster, Namespace: f.ns},
 		Spec: clusterv1.ClusterSpec{
-			ClusterNetwork:  clusterv1.ClusterNetwork{Pods: clusterv1.NetworkRanges{CIDRBlocks: []string{"10.244.0.0/16"}}, Services: clusterv1.NetworkRanges{CIDRBlocks: []string{"10.0.0.0/24"}}}, // envtest's own service range: the test API server stands in for the customer cluster
-			ControlPlaneRef: clusterv1.ContractVersionedObjectReference{APIGroup: controlplanev1.GroupVersion.Group, Kind: "GcoreControlPlane", Name: cluster + "-control-plane"},
+			InfrastructureRef: clusterv1.ContractVersionedObjectReference{APIGroup: infrav1.GroupVersion.Group, Kind: "GcoreCluster", Name: cluster},
+			ClusterNetwork:    clusterv1.ClusterNetwork{Pods: clusterv1.NetworkRanges{CIDRBlocks: []string{"10.244.0.0/16"}}, Services: clusterv1.NetworkRanges{CIDRBlocks: []string{"10.0.0.0/24"}}}, // envtest's own service range: the test API server stands in for the customer cluster
+			ControlPlaneRef:   clusterv1.ContractVersionedObjectReference{APIGroup: controlplanev1.GroupVersion.Group, Kind: "GcoreControlPlane", Name: cluster + "-control-plane"},
 		},
 	}
 	if err := f.c.Create(f.ctx(), cl); err != nil {
@@ -478,7 +531,8 @@ func testOctaviaDownAtCreation(f *fixture) {
 func testRestartMidCreate(f *fixture) {
 	t := f.t
 	lbc := f.cloud.Client(t, cloudtest.Demo, "load-balancer")
-	listLBs := func() []loadbalancers.LoadBalancer {
+	// The apiserver's load balancers, or the tunnel's (suffix -vpn).
+	listOf := func(suffix string) []loadbalancers.LoadBalancer {
 		pages, err := loadbalancers.List(lbc, loadbalancers.ListOpts{}).AllPages(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -487,8 +541,9 @@ func testRestartMidCreate(f *fixture) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return lbs
+		return slices.DeleteFunc(lbs, func(lb loadbalancers.LoadBalancer) bool { return !strings.HasSuffix(lb.Name, suffix) })
 	}
+	listLBs := func() []loadbalancers.LoadBalancer { return listOf("-apiserver") }
 	// Octavia's create hangs in PENDING_CREATE until the rule is removed.
 	rule, err := f.cloud.Cloud.Faults.Add(faults.Rule{Type: faults.TypeStuck, Service: "load-balancer", Operation: loadbalancer.TaskCreate, StuckFor: time.Hour})
 	if err != nil {
@@ -545,6 +600,9 @@ func testRestartMidCreate(f *fixture) {
 	if cp.Status.LoadBalancerID != first.ID || cp.Spec.ControlPlaneEndpoint.Host != first.VipAddress {
 		t.Errorf("status.loadBalancerID %s, endpoint %s; want the first load balancer %s and its VIP %s",
 			cp.Status.LoadBalancerID, cp.Spec.ControlPlaneEndpoint.Host, first.ID, first.VipAddress)
+	}
+	if vpns := listOf("-vpn"); len(vpns) != 1 || cp.Status.VPN.LoadBalancerID != vpns[0].ID || cp.Status.VPN.Address != vpns[0].VipAddress {
+		t.Errorf("tunnel load balancers after the restarts: %d (%+v); want one, named in status.vpn %+v", len(vpns), vpns, cp.Status.VPN)
 	}
 	var after corev1.Secret
 	if err := f.c.Get(f.ctx(), types.NamespacedName{Namespace: f.ns, Name: "delta-ca"}, &after); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/manifests"
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/pki"
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/workload"
+	"github.com/kaas-sandbox/sandbox/providers/vpn"
 )
 
 // Network defaults for a Cluster that names none.
@@ -88,7 +89,7 @@ func (r *GcoreControlPlaneReconciler) build(s *scope, version string, p *pki.Res
 		ClusterName: s.clusterName(), Namespace: s.cp.Namespace, Version: version,
 		Replicas: ptr.Deref(s.cp.Spec.Replicas, 0), Etcd: s.cp.Spec.Etcd, Resources: s.cp.Spec.Resources,
 		PodCIDRs: pods, ServiceCIDRs: services, DNSDomain: domain,
-		AdvertiseAddress: s.cp.Spec.ControlPlaneEndpoint.Host, PKI: p, Owner: ownerRef(s.cp),
+		AdvertiseAddress: s.cp.Spec.ControlPlaneEndpoint.Host, PKI: p, VPN: s.vpnClient, Owner: ownerRef(s.cp),
 	})
 }
 
@@ -193,8 +194,10 @@ func (r *GcoreControlPlaneReconciler) deployment(ctx context.Context, ns, name s
 
 // sameTemplate compares what decides whether pods must be replaced: images and the config hash.
 func sameTemplate(live, want *metav1.ObjectMeta, liveImages, wantImages []string) bool {
-	if live.Annotations[manifests.ConfigHashAnnotation] != want.Annotations[manifests.ConfigHashAnnotation] {
-		return false
+	for _, a := range []string{manifests.ConfigHashAnnotation, vpn.ConfigHashAnnotation} {
+		if live.Annotations[a] != want.Annotations[a] {
+			return false
+		}
 	}
 	if len(liveImages) != len(wantImages) {
 		return false

@@ -21,6 +21,10 @@ const (
 	// AddonsReadyCondition is True once the join objects, CNI, kube-proxy and CoreDNS are
 	// applied in the customer cluster.
 	AddonsReadyCondition = "AddonsReady"
+	// VPNReadyCondition is True when every ready apiserver pod reaches a kubelet of the
+	// customer cluster through the tunnel. It is not part of Ready: a control plane serves
+	// before the cluster has a worker to run the tunnel's server on.
+	VPNReadyCondition = "VPNReady"
 )
 
 // Condition reasons.
@@ -41,4 +45,12 @@ const (
 	WaitingForAPIServerReason = "WaitingForAPIServer"
 	// DeletingReason: the control plane is being deleted.
 	DeletingReason = "Deleting"
+	// WaitingForNodesReason: the customer cluster has no Ready Node to run the tunnel's server on.
+	WaitingForNodesReason = "WaitingForNodes"
+	// TunnelDownReason: the tunnel's server or load balancer is not ready, or an apiserver pod
+	// does not reach a kubelet through it; the message says which.
+	TunnelDownReason = "TunnelDown"
+	// NetworkOverlapReason: a customer network overlaps a network of the service side, so the
+	// tunnel cannot route it; the message names both ranges.
+	NetworkOverlapReason = "NetworkOverlap"
 )

@@ -115,10 +115,23 @@ type GcoreControlPlaneInitializationStatus struct {
 	ControlPlaneInitialized *bool `json:"controlPlaneInitialized,omitempty"`
 }
 
+// VPNStatus is the tunnel's published address.
+type VPNStatus struct {
+	// loadBalancerID is the Octavia load balancer publishing the tunnel's server.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	LoadBalancerID string `json:"loadBalancerID,omitempty"`
+
+	// address is that load balancer's VIP, which the apiserver pods' clients dial.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Address string `json:"address,omitempty"`
+}
+
 // GcoreControlPlaneStatus is the observed state of a GcoreControlPlane.
 type GcoreControlPlaneStatus struct {
 	// conditions: Ready, Available, EtcdReady, APIServerReady, ControllerManagerReady,
-	// SchedulerReady, EndpointReady, AddonsReady.
+	// SchedulerReady, EndpointReady, AddonsReady, and VPNReady (not part of Ready).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -168,6 +181,10 @@ type GcoreControlPlaneStatus struct {
 	// +optional
 	LoadBalancerID string `json:"loadBalancerID,omitempty"`
 
+	// vpn is the reverse tunnel from the apiserver pods into the customer cluster.
+	// +optional
+	VPN VPNStatus `json:"vpn,omitempty,omitzero"`
+
 	// observedGeneration is the generation last reconciled.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -184,6 +201,7 @@ type GcoreControlPlaneStatus struct {
 // +kubebuilder:printcolumn:name="Replicas",type="integer",JSONPath=".status.replicas",description="apiserver pods"
 // +kubebuilder:printcolumn:name="Updated",type="integer",JSONPath=".status.upToDateReplicas",description="apiserver pods at the desired version"
 // +kubebuilder:printcolumn:name="Endpoint",type="string",JSONPath=".spec.controlPlaneEndpoint.host"
+// +kubebuilder:printcolumn:name="VPN",type="string",JSONPath=".status.conditions[?(@.type==\"VPNReady\")].status",description="The tunnel into the customer cluster works"
 // +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
 
 // GcoreControlPlane is a customer cluster's hosted control plane: etcd, kube-apiserver,

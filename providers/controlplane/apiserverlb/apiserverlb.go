@@ -34,6 +34,11 @@ type Spec struct {
 	VIPAddress   string // keep this VIP (empty on first creation)
 	Port         int    // the listener's port, the apiserver's
 	Members      []Member
+	// Description is the load balancer's description; default "kube-apiserver of <Name>".
+	Description string
+	// KeepMembers leaves an ACTIVE load balancer's members as they are (for a caller that
+	// does not know them yet); a new load balancer gets Members.
+	KeepMembers bool
 }
 
 // Status is what the cloud reports.
@@ -92,6 +97,9 @@ func (s Service) Ensure(ctx context.Context, spec Spec) (Status, error) {
 		}
 		return st, fmt.Errorf("load balancer %s went to ERROR: deleted it, a new one on VIP %s follows", lb.ID, lb.VipAddress)
 	case "ACTIVE":
+		if spec.KeepMembers {
+			return st, nil
+		}
 		return st, s.syncMembers(ctx, lb, spec)
 	}
 	return st, nil // PENDING_*: wait
@@ -114,8 +122,12 @@ func (s Service) create(ctx context.Context, spec Spec) (*loadbalancers.LoadBala
 	for _, m := range spec.Members {
 		members = append(members, pools.CreateMemberOpts{Address: m.Address, ProtocolPort: m.Port})
 	}
+	desc := spec.Description
+	if desc == "" {
+		desc = "kube-apiserver of " + spec.Name
+	}
 	opts := loadbalancers.CreateOpts{
-		Name: spec.Name, Description: "kube-apiserver of " + spec.Name, VipNetworkID: spec.VIPNetworkID, VipAddress: spec.VIPAddress,
+		Name: spec.Name, Description: desc, VipNetworkID: spec.VIPNetworkID, VipAddress: spec.VIPAddress,
 		Tags: []string{spec.Tag},
 		Listeners: []listeners.CreateOpts{{
 			Name: spec.Name, Protocol: listeners.ProtocolTCP, ProtocolPort: spec.Port,

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/cluster-api/util/secret"
 
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/manifests/names"
+	"github.com/kaas-sandbox/sandbox/providers/vpn"
 )
 
 // APIServerPortName names the apiserver Service's port; its nodePort is what the load
@@ -58,7 +59,9 @@ func apiServerCommand(v valid) []string {
 		flag("etcd-keyfile", p("apiserver-etcd-client.key")),
 		flag("kubelet-client-certificate", p("apiserver-kubelet-client.crt")),
 		flag("kubelet-client-key", p("apiserver-kubelet-client.key")),
-		flag("kubelet-preferred-address-types", "InternalIP,ExternalIP,Hostname"),
+		// The kubelets' InternalIPs are in the customer's node network, which the tunnel routes;
+		// a node name would have to be resolved, and nothing in the service cluster can.
+		flag("kubelet-preferred-address-types", "InternalIP"),
 		flag("proxy-client-cert-file", p("front-proxy-client.crt")),
 		flag("proxy-client-key-file", p("front-proxy-client.key")),
 		flag("requestheader-client-ca-file", p("front-proxy-ca.crt")),
@@ -103,6 +106,12 @@ func apiServerDeployment(v valid) (*appsv1.Deployment, error) {
 		secretFile{n.FrontProxyClient, crt, "front-proxy-client.crt"},
 		secretFile{n.FrontProxyClient, key, "front-proxy-client.key"},
 	)}, ctr)
+	if v.VPN != nil {
+		client, vols := v.VPN.Container()
+		pod.Containers = append(pod.Containers, client)
+		pod.Volumes = append(pod.Volumes, vols...)
+		meta.Annotations[vpn.ConfigHashAnnotation] = vpn.Hash(v.VPN.Config)
+	}
 	// pod-template-hash: spread each rollout's pods, not old and new ones together.
 	v.spread(APIServer, &pod, []string{appsv1.DefaultDeploymentUniqueLabelKey})
 

@@ -281,7 +281,7 @@ func TestFlagsAgreeAcrossComponents(t *testing.T) {
 		"authorization-mode":              "Node,RBAC",
 		"enable-bootstrap-token-auth":     "true",
 		"enable-admission-plugins":        "NodeRestriction",
-		"kubelet-preferred-address-types": "InternalIP,ExternalIP,Hostname",
+		"kubelet-preferred-address-types": "InternalIP",
 		"service-cluster-ip-range":        "10.96.0.0/12",
 		"endpoint-reconciler-type":        "lease",
 		"service-account-issuer":          "https://kubernetes.default.svc.cluster.local",

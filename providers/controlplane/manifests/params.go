@@ -13,6 +13,7 @@ import (
 	controlplanev1 "github.com/kaas-sandbox/sandbox/api/controlplane/v1alpha1"
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/manifests/names"
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/pki"
+	"github.com/kaas-sandbox/sandbox/providers/vpn"
 	"github.com/kaas-sandbox/sandbox/versions"
 )
 
@@ -43,6 +44,9 @@ type Params struct {
 	AdvertiseAddress string
 	// PKI is the result of pki.Ensure for this cluster.
 	PKI *pki.Result
+	// VPN, when set, puts the tunnel's client container beside kube-apiserver in its pods;
+	// the pod template carries the hash of its configuration.
+	VPN *vpn.Client
 	// Owner, when set, becomes every object's owner reference.
 	Owner *metav1.OwnerReference
 }
