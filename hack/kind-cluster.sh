@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # kind-cluster.sh manages a kind cluster on our own node image (kaas/node:VERSION, built by
 # hack/images/node.sh when missing), with this host's quirks in its config: the kubelet may run
-# on cgroup v1 (failCgroupV1: false). The node image carries flannel and our hostpath provisioner
-# as kind's default CNI and storage manifests, so kind installs them; this script applies the repository's
-# copies (hack/manifests/) on top, so an edit there takes effect without an image rebuild.
+# on cgroup v1 (failCgroupV1: false). The node image carries our hostpath provisioner as kind's
+# default storage manifest, so kind installs it; this script applies flannel (with the cluster's
+# pod network) and the repository's copy of the provisioner (hack/manifests/), so an edit there
+# takes effect without an image rebuild.
+#
+# The cluster's pod and Service networks are 100.96.0.0/16 and 100.64.0.0/16, not kind's and
+# kubeadm's 10.244.0.0/16 and 10.96.0.0/12: customer clusters of the sandbox use those, and the
+# hosted apiservers (pods of this cluster) route them through their tunnel into the customer's
+# network. Customer clusters whose networks overlap these are refused.
 #
 # Usage: kind-cluster.sh create|delete|kubeconfig|config
 # Env:   KIND_CLUSTER   cluster name (default kaas)
@@ -12,6 +18,7 @@
 #        KIND_KUBECONFIG where to write the kubeconfig (default .cache/kind/NAME.kubeconfig)
 #        KIND_WAIT      how long to wait for nodes and add-ons (default 300s)
 #        KIND_RETAIN    1 keeps the nodes of a failed create for debugging
+#        KIND_POD_SUBNET, KIND_SERVICE_SUBNET  the cluster's networks (defaults above)
 # create is idempotent: an existing cluster of that name is reused and checked.
 source "$(dirname "${BASH_SOURCE[0]}")/images/common.sh"
 
@@ -21,6 +28,8 @@ WORKERS="${KIND_WORKERS:-0}"
 KUBECONFIG_OUT="${KIND_KUBECONFIG:-${CACHE}/kind/${NAME}.kubeconfig}"
 WAIT="${KIND_WAIT:-300s}"
 IMAGE="kaas/node:${VERSION}"
+POD_SUBNET="${KIND_POD_SUBNET:-100.96.0.0/16}"
+SERVICE_SUBNET="${KIND_SERVICE_SUBNET:-100.64.0.0/16}"
 
 config() {
   cat <<YAML
@@ -28,8 +37,10 @@ kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 name: ${NAME}
 networking:
-  podSubnet: 10.244.0.0/16
-  serviceSubnet: 10.96.0.0/16
+  podSubnet: ${POD_SUBNET}
+  serviceSubnet: ${SERVICE_SUBNET}
+  # flannel is applied by this script, with the pod network above.
+  disableDefaultCNI: true
 kubeadmConfigPatches:
 - |
   kind: KubeletConfiguration
@@ -41,6 +52,10 @@ nodes:
 $(for ((i = 0; i < WORKERS; i++)); do echo "- role: worker"; done)
 YAML
 }
+
+# pod_cidr_within NODE_RANGE NETWORK succeeds when the first two octets agree (both are /16 or
+# smaller here), enough to tell a cluster made with other networks.
+pod_cidr_within() { [[ $(cut -d. -f1,2 <<<"$1") == $(cut -d. -f1,2 <<<"$2") ]]; }
 
 # (Not `kind get clusters | grep -q`: grep leaving early can SIGPIPE kind, a failure under pipefail.)
 exists() { local all; all=$(kind get clusters 2>/dev/null) || true; grep -qx -- "${NAME}" <<<"${all}"; }
@@ -85,8 +100,12 @@ create() {
     log "replacing StorageClass standard (provisioner ${prov}) with kaas.local/hostpath's; volumes made before keep working"
     kubectl delete storageclass standard >/dev/null || die "cannot delete StorageClass standard" "kubectl --kubeconfig ${KUBECONFIG_OUT} get storageclass"
   fi
-  log "applying flannel and the hostpath provisioner from hack/manifests"
-  kubectl apply -f "${ROOT}/hack/manifests/flannel.yaml" -f "${ROOT}/hack/manifests/hostpath-storage.yaml" >/dev/null \
+  local have; have=$(kubectl get nodes -o jsonpath='{.items[0].spec.podCIDR}' 2>/dev/null || true)
+  if [[ -n ${have} ]] && ! pod_cidr_within "${have}" "${POD_SUBNET}"; then
+    die "kind cluster ${NAME} gives its nodes pod ranges such as ${have}, outside ${POD_SUBNET} (it was made with other networks)" "hack/kind-cluster.sh delete, then create (make sandbox-down; make sandbox for the sandbox)"
+  fi
+  log "applying flannel (pod network ${POD_SUBNET}) and the hostpath provisioner from hack/manifests"
+  sed "s|10.244.0.0/16|${POD_SUBNET}|" "${ROOT}/hack/manifests/flannel.yaml" | kubectl apply -f - -f "${ROOT}/hack/manifests/hostpath-storage.yaml" >/dev/null \
     || die "kubectl apply of hack/manifests failed" "kubectl --kubeconfig ${KUBECONFIG_OUT} get pods -A"
   log "waiting up to ${WAIT} for nodes, flannel, CoreDNS and the hostpath provisioner"
   kubectl wait --for=condition=Ready nodes --all --timeout="${WAIT}" >/dev/null \
