@@ -39,12 +39,13 @@ REPO="${CACHE}/clusterctl/repository"
 TEMPLATE="${ROOT}/templates/cluster-template.yaml"
 
 # provider table: the kustomize directory under config/default (= the --providers value), the
-# clusterctl type, the repository label, the components file and the API group its CRDs and
-# webhooks belong to.
+# clusterctl type, the repository label, the components file, the API group its CRDs and
+# webhooks belong to, and the other groups whose webhooks it serves (comma-separated, or -):
+# the control plane provider checks the networks of Cluster API's Clusters for the tunnel.
 PROVIDERS=(
-  "infrastructure InfrastructureProvider infrastructure-gcore infrastructure-components.yaml infrastructure.cluster.x-k8s.io"
-  "controlplane ControlPlaneProvider control-plane-gcore control-plane-components.yaml controlplane.cluster.x-k8s.io"
-  "bootstrap BootstrapProvider bootstrap-gcore bootstrap-components.yaml bootstrap.cluster.x-k8s.io"
+  "infrastructure InfrastructureProvider infrastructure-gcore infrastructure-components.yaml infrastructure.cluster.x-k8s.io -"
+  "controlplane ControlPlaneProvider control-plane-gcore control-plane-components.yaml controlplane.cluster.x-k8s.io cluster.x-k8s.io"
+  "bootstrap BootstrapProvider bootstrap-gcore bootstrap-components.yaml bootstrap.cluster.x-k8s.io -"
 )
 
 # IMAGE_RECIPE names how the image is built (flags, Dockerfile); bump it when that changes.
@@ -117,11 +118,13 @@ clusterctl_clean() {
     "${BIN}/clusterctl" "$@" --config "${home}/clusterctl.yaml"
 }
 
-# filter_webhooks GROUP < manifests.yaml prints the webhook configurations of controller-gen's
-# manifests.yaml with only the webhooks whose rules name GROUP; a configuration left with none
-# is dropped. A webhook whose rules name GROUP and another group is an error.
+# filter_webhooks GROUPS < manifests.yaml prints the webhook configurations of controller-gen's
+# manifests.yaml with only the webhooks whose rules name one of GROUPS (comma-separated); a
+# configuration left with none is dropped. A webhook whose rules name one of GROUPS and another
+# group is an error.
 filter_webhooks() {
   awk -v group="$1" '
+    BEGIN { n = split(group, gs, ","); for (i = 1; i <= n; i++) if (gs[i] != "-") want[gs[i]] = 1; n = 0 }
     function flush_entry() {
       if (entry == "") return
       if (mine && others) { printf "webhook %s names %s and other API groups: give each group its own webhook\n", name, group > "/dev/stderr"; failed = 1 }
@@ -140,14 +143,15 @@ filter_webhooks() {
       entry = entry $0 "\n"
       if ($0 ~ /^  name: /) { name = $2 }
       if ($0 ~ /apiGroups:$/) { ingroups = 1; next }
-      if (ingroups && $0 ~ /^ *- [^ :]+$/) { g = $2; gsub(/"/, "", g); if (g == group) mine = 1; else others = 1; next }
+      if (ingroups && $0 ~ /^ *- [^ :]+$/) { g = $2; gsub(/"/, "", g); if (g in want) mine = 1; else others = 1; next }
       ingroups = 0
     }
     END { flush_doc(); exit failed }
   '
 }
 
-# stage_config copies config/ into DIR with webhook/manifests.yaml cut down to GROUP's webhooks.
+# stage_config DIR GROUPS copies config/ into DIR with webhook/manifests.yaml cut down to the
+# webhooks of GROUPS (comma-separated).
 stage_config() {
   local dir=$1 group=$2
   rm -rf "$dir"; mkdir -p "$dir"
@@ -190,7 +194,7 @@ repository() {
   local p name type label file group dir stage key
   key=$(cd "${ROOT}" && hash_of "${VERSION}" "${IMAGE}" hack/providers.sh config templates/cluster-template.yaml)
   for p in "${PROVIDERS[@]}"; do
-    read -r name type label file group <<<"$p"
+    read -r name type label file group extra <<<"$p"
     dir="${REPO}/${label}/${VERSION}"
     if [[ -s ${dir}/${file} && -s ${dir}/metadata.yaml && "$(cat "${dir}/.content" 2>/dev/null)" == "$key" ]]; then
       log "clusterctl repository: ${label} ${VERSION} is up to date"
@@ -198,7 +202,7 @@ repository() {
     fi
     log "rendering config/default/${name} into ${dir}/${file}"
     stage="${BUILD_DIR}/${label}"
-    stage_config "$stage" "$group"
+    stage_config "$stage" "${group},${extra}"
     mkdir -p "${stage}/overlay"
     # The image named canonically, as clusterctl requires (`kind load` puts kaas/x:tag into the
     # nodes as docker.io/kaas/x:tag).

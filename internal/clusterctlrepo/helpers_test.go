@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,12 +33,19 @@ type provider struct {
 	group     string // the API group of its CRDs and webhooks
 	namespace string
 	prefix    string // kustomize's namePrefix
+	// hookGroups are the other API groups whose webhooks it serves.
+	hookGroups []string
+}
+
+// servesHooksOf reports whether the provider serves webhooks of group.
+func (p provider) servesHooksOf(group string) bool {
+	return group == p.group || slices.Contains(p.hookGroups, group)
 }
 
 var providers = []provider{
-	{"infrastructure", "InfrastructureProvider", "infrastructure-gcore", "infrastructure-components.yaml", "infrastructure.cluster.x-k8s.io", "capgc-system", "capgc-"},
-	{"controlplane", "ControlPlaneProvider", "control-plane-gcore", "control-plane-components.yaml", "controlplane.cluster.x-k8s.io", "gcore-control-plane-system", "gcore-control-plane-"},
-	{"bootstrap", "BootstrapProvider", "bootstrap-gcore", "bootstrap-components.yaml", "bootstrap.cluster.x-k8s.io", "gcore-bootstrap-system", "gcore-bootstrap-"},
+	{"infrastructure", "InfrastructureProvider", "infrastructure-gcore", "infrastructure-components.yaml", "infrastructure.cluster.x-k8s.io", "capgc-system", "capgc-", nil},
+	{"controlplane", "ControlPlaneProvider", "control-plane-gcore", "control-plane-components.yaml", "controlplane.cluster.x-k8s.io", "gcore-control-plane-system", "gcore-control-plane-", []string{"cluster.x-k8s.io"}},
+	{"bootstrap", "BootstrapProvider", "bootstrap-gcore", "bootstrap-components.yaml", "bootstrap.cluster.x-k8s.io", "gcore-bootstrap-system", "gcore-bootstrap-", nil},
 }
 
 // repoRoot is the repository's top directory (the tests run in internal/clusterctlrepo).

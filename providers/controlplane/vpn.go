@@ -5,13 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/netip"
 	"slices"
 	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/cluster-api/util/kubeconfig"
@@ -84,52 +82,12 @@ func (r *GcoreControlPlaneReconciler) reservedNetworks(ctx context.Context) ([]v
 	out := []vpn.Reserved{{Name: "the tunnel's transfer network", CIDR: r.transferCIDR()}}
 	list := r.Reserved
 	if list == nil {
-		list = func(ctx context.Context) ([]vpn.Reserved, error) { return ServiceClusterNetworks(ctx, r.Client) }
+		list = func(ctx context.Context) ([]vpn.Reserved, error) {
+			return vpn.ServiceClusterNetworks(ctx, r.Client, MemberAddressAnnotation)
+		}
 	}
 	more, err := list(ctx)
 	return append(out, more...), err
-}
-
-// ServiceClusterNetworks reads the service cluster's own networks from it: its Service ranges
-// (ServiceCIDR objects, or the "kubernetes" Service's address where that API is off), and each
-// node's pod range and addresses.
-func ServiceClusterNetworks(ctx context.Context, c client.Reader) ([]vpn.Reserved, error) {
-	var out []vpn.Reserved
-	var scs networkingv1.ServiceCIDRList
-	if err := c.List(ctx, &scs); err == nil && len(scs.Items) > 0 {
-		for _, sc := range scs.Items {
-			for _, c := range sc.Spec.CIDRs {
-				out = append(out, vpn.Reserved{Name: "the service cluster's Service network", CIDR: c})
-			}
-		}
-	} else {
-		var kube corev1.Service
-		if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "kubernetes"}, &kube); err != nil {
-			return nil, fmt.Errorf("reading the service cluster's Service network: %w", err)
-		}
-		if a, err := netip.ParseAddr(kube.Spec.ClusterIP); err == nil {
-			out = append(out, vpn.Reserved{Name: "the service cluster's Service network", CIDR: netip.PrefixFrom(a, a.BitLen()).String()})
-		}
-	}
-	var nodes corev1.NodeList
-	if err := c.List(ctx, &nodes); err != nil {
-		return nil, fmt.Errorf("listing the service cluster's nodes: %w", err)
-	}
-	for _, n := range nodes.Items {
-		for _, p := range n.Spec.PodCIDRs {
-			out = append(out, vpn.Reserved{Name: "the pod network of service-cluster node " + n.Name, CIDR: p})
-		}
-		addrs := []string{n.Annotations[MemberAddressAnnotation]}
-		for _, a := range n.Status.Addresses {
-			addrs = append(addrs, a.Address)
-		}
-		for _, a := range addrs {
-			if ip, err := netip.ParseAddr(a); err == nil {
-				out = append(out, vpn.Reserved{Name: "the address of service-cluster node " + n.Name, CIDR: netip.PrefixFrom(ip, ip.BitLen()).String()})
-			}
-		}
-	}
-	return out, nil
 }
 
 func (r *GcoreControlPlaneReconciler) vpnLBSpec(s *scope, ext string, members []apiserverlb.Member, keep bool) apiserverlb.Spec {

@@ -173,7 +173,8 @@ func testTunnel(f *fixture) {
 		}
 		return gone, fmt.Sprint(err)
 	})
-	if err := f.get(cp); !apierrors.IsNotFound(err) {
-		t.Errorf("the GcoreControlPlane is still there after its load balancers went: %v", err)
-	}
+	f.eventually("the GcoreControlPlane gone (its finalizer removed once both load balancers are)", 30*time.Second, func() (bool, string) {
+		err := f.get(cp)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
 }

@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 			return nil, fmt.Errorf("GcoreControlPlane controller: %w", err)
 		}
 		if o.WebhookPort > 0 {
-			if err := cpwebhooks.SetupWebhooks(mgr); err != nil {
+			if err := cpwebhooks.SetupWebhooks(mgr, controlplane.MemberAddressAnnotation); err != nil {
 				return nil, err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -27,8 +28,10 @@ const (
 	DefaultEtcdStorage  = "1Gi"
 )
 
-// SetupWebhooks registers the GcoreControlPlane webhooks with mgr's webhook server.
-func SetupWebhooks(mgr ctrl.Manager) error {
+// SetupWebhooks registers the GcoreControlPlane webhooks, and the check of the networks of
+// Clusters whose control plane is one (ClusterNetworks), with mgr's webhook server.
+// addressAnnotations name Node annotations holding more addresses of a service-cluster node.
+func SetupWebhooks(mgr ctrl.Manager, addressAnnotations ...string) error {
 	l, err := versions.Load()
 	if err != nil {
 		return err
@@ -36,6 +39,10 @@ func SetupWebhooks(mgr ctrl.Manager) error {
 	v := ControlPlane{Versions: l}
 	if err := ctrl.NewWebhookManagedBy(mgr, &controlplanev1.GcoreControlPlane{}).WithDefaulter(v).WithValidator(v).Complete(); err != nil {
 		return fmt.Errorf("GcoreControlPlane webhooks: %w", err)
+	}
+	cn := ClusterNetworks{Reader: mgr.GetAPIReader(), AddressAnnotations: addressAnnotations}
+	if err := ctrl.NewWebhookManagedBy(mgr, &clusterv1.Cluster{}).WithValidator(cn).Complete(); err != nil {
+		return fmt.Errorf("the Cluster networks webhook: %w", err)
 	}
 	return nil
 }
