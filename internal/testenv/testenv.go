@@ -153,19 +153,21 @@ func start(opts Options) (*Env, func() error, error) {
 	return env, stop, nil
 }
 
-// Eventually polls cond every 100 ms until it reports true, and fails the test with what and
-// cond's last description of the state when timeout passes first.
-func Eventually(t testing.TB, what string, timeout time.Duration, cond func() (ok bool, state string)) {
+// Eventually polls cond every 100 ms until it reports true, and returns how long that took; it
+// fails the test with what and cond's last description of the state when timeout passes first.
+func Eventually(t testing.TB, what string, timeout time.Duration, cond func() (ok bool, state string)) time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	last := ""
 	for time.Now().Before(deadline) {
 		ok, state := cond()
 		if ok {
-			return
+			return time.Since(start)
 		}
 		last = state
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s: not reached after %s; last state: %s", what, timeout, last)
+	return 0
 }

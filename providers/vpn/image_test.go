@@ -14,6 +14,8 @@ import (
 
 	"github.com/ory/dockertest/v3"
 	"github.com/ory/dockertest/v3/docker"
+
+	"github.com/kaas-sandbox/sandbox/internal/testenv"
 )
 
 // The image test runs the tunnel's image (Image, built by hack/images/addons.sh) against the
@@ -176,23 +178,6 @@ func (e *imageEnv) client(name, remote, transfer string) *dockertest.Resource {
 		[]string{"client"}, map[string]string{"client.conf": conf}, true)
 }
 
-// waitFor polls cond every 200 ms until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, string)) time.Duration {
-	t.Helper()
-	start := time.Now()
-	last := ""
-	for time.Since(start) < d {
-		ok, s := cond()
-		if ok {
-			return time.Since(start)
-		}
-		last = s
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within %s (last: %s)", what, d, last)
-	return 0
-}
-
 func TestImageTunnel(t *testing.T) {
 	e := newImageEnv(t)
 	web := e.run("kaas-vpnt-web", "kaas.local/busybox:1.35.0", e.customer, nil,
@@ -210,7 +195,7 @@ func TestImageTunnel(t *testing.T) {
 
 	// Before the tunnel (or right as it comes up) the customer network is unreachable or
 	// tunnelled, never routed by eth0.
-	up := waitFor(t, 30*time.Second, "the client routes the customer network through tun0", func() (bool, string) {
+	up := testenv.Eventually(t, "the client routes the customer network through tun0", 30*time.Second, func() (bool, string) {
 		_, out := e.exec(cli, "ip", "route", "show", e.custCIDR)
 		return strings.Contains(out, "dev tun0"), out
 	})
@@ -258,7 +243,7 @@ func TestImageTunnel(t *testing.T) {
 	if err := e.pool.Client.StopContainer(srv.Container.ID, 2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "the client drops the tunnel's routes after the server went", func() (bool, string) {
+	testenv.Eventually(t, "the client drops the tunnel's routes after the server went", 20*time.Second, func() (bool, string) {
 		_, out := e.exec(cli, "ip", "route", "show", e.custCIDR)
 		return !strings.Contains(out, "dev tun0"), out
 	})
@@ -285,7 +270,7 @@ func TestImageClientRefusesForeignAddress(t *testing.T) {
 	cli := e.client("kaas-vpnt-client2", ipOn(srv, e.public), testTransfer)
 	// The up script refuses the address and OpenVPN exits: no route ever went through tun0 (the
 	// pod's container restarts and tries again).
-	waitFor(t, 30*time.Second, "the client refuses the tunnel and exits", func() (bool, string) {
+	testenv.Eventually(t, "the client refuses the tunnel and exits", 30*time.Second, func() (bool, string) {
 		var logs bytes.Buffer
 		_ = e.pool.Client.Logs(docker.LogsOptions{Container: cli.Container.ID, OutputStream: &logs, ErrorStream: &logs, Stdout: true, Stderr: true})
 		c, err := e.pool.Client.InspectContainer(cli.Container.ID)

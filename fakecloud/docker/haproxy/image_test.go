@@ -25,6 +25,8 @@ import (
 	"github.com/ory/dockertest/v3/docker"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/loadbalancer"
+
+	"github.com/kaas-sandbox/sandbox/internal/testenv"
 )
 
 // The image tests run the HAProxy amphora image (kaas/haproxy:latest, built by
@@ -157,7 +159,7 @@ func (e *amphoraEnv) member(name string) string {
 	}
 	e.ips[name], e.mres[name] = ip, r
 	addr := net.JoinHostPort(ip, fmt.Sprint(memberPort))
-	waitUntil(e.t, 10*time.Second, "member "+name+" serves on "+addr, func() (bool, string) {
+	testenv.Eventually(e.t, "member "+name+" serves on "+addr, 10*time.Second, func() (bool, string) {
 		page, err := getPage(addr)
 		return page == "member-"+name, fmt.Sprintf("%q, %v", page, err)
 	})
@@ -202,7 +204,7 @@ func (e *amphoraEnv) start(spec loadbalancer.Spec) {
 		e.t.Fatalf("the amphora %s is gone right after it started", cname)
 	}
 	e.lb = r
-	waitUntil(e.t, 15*time.Second, "the amphora's stats socket answers", func() (bool, string) {
+	testenv.Eventually(e.t, "the amphora's stats socket answers", 15*time.Second, func() (bool, string) {
 		if c, err := e.pool.Client.InspectContainer(r.Container.ID); err != nil || !c.State.Running {
 			e.t.Fatalf("the amphora is not running: %v %+v", err, c.State)
 		}
@@ -275,7 +277,7 @@ func (e *amphoraEnv) waitChecksPass(members ...string) {
 	for _, m := range members {
 		want["m-http-"+m], want["m-tcp-"+m] = "L7OK", "L4OK"
 	}
-	took := waitUntil(e.t, 10*time.Second, fmt.Sprintf("the monitors' checks pass: %v", want), func() (bool, string) {
+	took := testenv.Eventually(e.t, fmt.Sprintf("the monitors' checks pass: %v", want), 10*time.Second, func() (bool, string) {
 		got, err := e.checkStatus()
 		return err == nil && maps.Equal(got, want), fmt.Sprintf("%v, %v", got, err)
 	})
@@ -285,7 +287,7 @@ func (e *amphoraEnv) waitChecksPass(members ...string) {
 // waitHealth waits until the members' health is want and returns how long that took.
 func (e *amphoraEnv) waitHealth(d time.Duration, want map[string]string) time.Duration {
 	e.t.Helper()
-	return waitUntil(e.t, d, fmt.Sprintf("member health %v", want), func() (bool, string) {
+	return testenv.Eventually(e.t, fmt.Sprintf("member health %v", want), d, func() (bool, string) {
 		got, err := e.health()
 		return err == nil && maps.Equal(got, want), fmt.Sprintf("%v, %v", got, err)
 	})
@@ -391,23 +393,6 @@ func assertRoundRobin(t *testing.T, what string, got []string) {
 	}
 }
 
-// waitUntil polls cond every 100 ms until it holds or d passes, and returns how long it took.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() (bool, string)) time.Duration {
-	t.Helper()
-	start := time.Now()
-	last := ""
-	for time.Since(start) < d {
-		ok, s := cond()
-		if ok {
-			return time.Since(start)
-		}
-		last = s
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within %s (last: %s)", what, d, last)
-	return 0
-}
-
 func allOnline(ids ...string) map[string]string {
 	out := map[string]string{}
 	for _, id := range ids {
@@ -483,7 +468,7 @@ func TestImageSeamlessReload(t *testing.T) {
 	if _, err := conn.Write([]byte("GET / HTTP/1.0\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 5*time.Second, "the old worker holds the connection to member a", func() (bool, string) {
+	testenv.Eventually(t, "the old worker holds the connection to member a", 5*time.Second, func() (bool, string) {
 		out, err := e.admin("show sess")
 		return err == nil && strings.Contains(out, "fe=l-tcp be=p-tcp srv=m-tcp-a"), fmt.Sprintf("%s %v", out, err)
 	})
@@ -493,7 +478,7 @@ func TestImageSeamlessReload(t *testing.T) {
 	extra.ID, extra.ProtocolPort = "l-tcp-2", tcpPort+1
 	next.Listeners = append(next.Listeners, extra)
 	e.reload(next)
-	took := waitUntil(t, 10*time.Second, "the new configuration serves: member b on "+e.at(tcpPort), func() (bool, string) {
+	took := testenv.Eventually(t, "the new configuration serves: member b on "+e.at(tcpPort), 10*time.Second, func() (bool, string) {
 		p, err := getPage(e.at(tcpPort))
 		return p == "member-b", fmt.Sprintf("%q, %v", p, err)
 	})
