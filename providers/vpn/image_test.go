@@ -268,14 +268,17 @@ func TestImageClientRefusesForeignAddress(t *testing.T) {
 	}
 	srv := e.server("kaas-vpnt-server2", conf)
 	cli := e.client("kaas-vpnt-client2", ipOn(srv, e.public), testTransfer)
-	// The up script refuses the address and OpenVPN exits: no route ever went through tun0 (the
-	// pod's container restarts and tries again).
-	testenv.Eventually(t, "the client refuses the tunnel and exits", 30*time.Second, func() (bool, string) {
+	// The up script refuses the address and OpenVPN exits; the container stays (its pod is
+	// kube-apiserver's) and tries again, and no route ever goes through tun0.
+	testenv.Eventually(t, "the client refuses the tunnel twice and keeps running", 30*time.Second, func() (bool, string) {
 		var logs bytes.Buffer
 		_ = e.pool.Client.Logs(docker.LogsOptions{Container: cli.Container.ID, OutputStream: &logs, ErrorStream: &logs, Stdout: true, Stderr: true})
 		c, err := e.pool.Client.InspectContainer(cli.Container.ID)
-		exited := err == nil && !c.State.Running && c.State.ExitCode != 0
-		return exited && strings.Contains(logs.String(), "outside the transfer network "+testTransfer+": refusing the tunnel") &&
-			!strings.Contains(logs.String(), "routed through it"), fmt.Sprintf("state %+v, err %v", c.State, err)
+		running := err == nil && c.State.Running
+		refusals := strings.Count(logs.String(), "outside the transfer network "+testTransfer+": refusing the tunnel")
+		return running && refusals >= 2 && !strings.Contains(logs.String(), "routed through it"), fmt.Sprintf("running %v, %d refusals", running, refusals)
 	})
+	if _, out := e.exec(cli, "ip", "route", "show", e.custCIDR); strings.Contains(out, "tun") || !strings.Contains(out, "unreachable") {
+		t.Errorf("the customer network should stay unreachable, not tunnelled: %s", out)
+	}
 }
