@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -104,6 +105,18 @@ type recordingBackend struct {
 	// fail with services.Permanent.
 	failRouter atomic.Int32
 	permanent  atomic.Bool
+	// holdEnsure, when set, makes EnsureRouter wait for the channel to close before it acts.
+	holdEnsure atomic.Pointer[chan struct{}]
+	// routers holds the IDs of the routers the backend has made and not deleted.
+	routers sync.Map
+	// deletedRouters counts DeleteRouter calls.
+	deletedRouters atomic.Int32
+}
+
+func (b *recordingBackend) DeleteRouter(ctx context.Context, id string) error {
+	b.routers.Delete(id)
+	b.deletedRouters.Add(1)
+	return nil
 }
 
 func (b *recordingBackend) EnsureRouter(ctx context.Context, spec RouterSpec) error {
@@ -114,6 +127,10 @@ func (b *recordingBackend) EnsureRouter(ctx context.Context, spec RouterSpec) er
 		}
 		return err
 	}
+	if hold := b.holdEnsure.Load(); hold != nil {
+		<-*hold
+	}
+	b.routers.Store(spec.ID, true)
 	gw := ""
 	if spec.Gateway != nil {
 		gw = spec.Gateway.IPAddress

@@ -724,3 +724,40 @@ func TestBackendRetries(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRouterSyncAfterDelete: a sync that read the router just before it was deleted, and
+// reached the backend after the delete did, must not leave the router made again (a router
+// container of a deleted router kept its network from being removed).
+func TestRouterSyncAfterDelete(t *testing.T) {
+	h := newHarness(t)
+	rt := h.must(t, 201, "demo", "POST", "/v2.0/routers", map[string]any{"router": map[string]any{"name": "r"}}, "router")
+	id := rt["id"].(string)
+	made := func() bool { _, ok := h.backend.routers.Load(id); return ok }
+	waitTrue(t, "the router made", made)
+
+	hold := make(chan struct{})
+	h.backend.holdEnsure.Store(&hold)
+	h.must(t, 200, "demo", "PUT", "/v2.0/routers/"+id, map[string]any{"router": map[string]any{"name": "r2"}}, "router")
+	time.Sleep(200 * time.Millisecond) // the sync has read the router and waits in EnsureRouter
+	if st, out := h.call(t, "demo", "DELETE", "/v2.0/routers/"+id, nil); st != 204 {
+		t.Fatalf("DELETE: %d %v", st, out)
+	}
+	waitTrue(t, "the delete reached the backend", func() bool { return h.backend.deletedRouters.Load() > 0 })
+	h.backend.holdEnsure.Store(nil)
+	close(hold)
+	waitTrue(t, "the late sync leaves no router behind", func() bool { return !made() })
+	time.Sleep(300 * time.Millisecond)
+	if made() {
+		t.Fatal("the deleted router was made again")
+	}
+}
+
+func waitTrue(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within 10s", what)
+}

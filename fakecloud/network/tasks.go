@@ -81,7 +81,14 @@ func (s *Service) syncNetwork(ctx context.Context, id string) error {
 	for _, sn := range s.subnets.List(func(_ string, v *Subnet) bool { return v.NetworkID == id }) {
 		spec.Subnets = append(spec.Subnets, SubnetSpec{ID: sn.ID, CIDR: sn.CIDR, GatewayIP: sn.GatewayIP})
 	}
-	return s.backend.EnsureNetwork(ctx, spec)
+	if err := s.backend.EnsureNetwork(ctx, spec); err != nil {
+		return err
+	}
+	// As for routers: deleted while this run was making it, it goes again.
+	if _, ok := s.networks.Get(id); !ok {
+		return s.backend.DeleteNetwork(ctx, id)
+	}
+	return nil
 }
 
 func (s *Service) syncRouter(ctx context.Context, id string) error {
@@ -102,7 +109,15 @@ func (s *Service) syncRouter(ctx context.Context, id string) error {
 		spec.Gateway = &RouterGateway{NetworkID: g.NetworkID, SubnetID: sn.ID, CIDR: sn.CIDR,
 			IPAddress: g.ExternalFixedIPs[0].IPAddress, EnableSNAT: g.EnableSNAT}
 	}
-	return s.backend.EnsureRouter(ctx, spec)
+	if err := s.backend.EnsureRouter(ctx, spec); err != nil {
+		return err
+	}
+	// The router may have been deleted, and the backend told so, while this run was making it
+	// from what it had read before: then it was just made again, so it goes again.
+	if _, ok := s.routers.Get(id); !ok {
+		return s.backend.DeleteRouter(ctx, id)
+	}
+	return nil
 }
 
 func (s *Service) syncFloatingIP(ctx context.Context, id string) error {
