@@ -119,6 +119,10 @@ var _ = Describe("QuickStart on the sandbox: a cluster of VMs and bare metal", L
 		}, c.intervals("wait-deployment-available")...).Should(BeEquivalentTo(3))
 	})
 
+	It("reaches a VM and a bare-metal worker through the reverse tunnel (logs, exec, port-forward, proxies), fails fast without it, and heals", func(ctx SpecContext) {
+		expectTunnel(ctx, c, nodes)
+	})
+
 	It("deletes the Cluster and leaves nothing of it in fakecloud or the service cluster", func(ctx SpecContext) {
 		if keepClusters() {
 			Skip("E2E_KEEP_CLUSTERS=1: the cluster stays")
