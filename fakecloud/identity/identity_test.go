@@ -10,8 +10,11 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/applicationcredentials"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/domains"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloud"
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
@@ -62,6 +65,80 @@ func TestPasswordAuthCatalogAndProjects(t *testing.T) {
 	}
 	if _, err := projects.Create(ctx, admin, projects.CreateOpts{Name: "team-a"}).Extract(); !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
 		t.Errorf("duplicate project: %v, want 409", err)
+	}
+}
+
+// TestEntitiesLinkToThemselves: projects, users, domains and roles carry Keystone's
+// links.self, their own URL (the openstack CLI's project, user and domain show need it).
+func TestEntitiesLinkToThemselves(t *testing.T) {
+	h := cloudtest.Start(t)
+	ctx := context.Background()
+	admin := h.Client(t, cloudtest.Admin, "identity")
+	base := h.AuthURL + "/"
+	self := func(what string, links map[string]any, want string) {
+		t.Helper()
+		if links["self"] != base+want {
+			t.Errorf("%s: links %v, want self %s", what, links, base+want)
+		}
+	}
+	type linked struct {
+		ID    string         `json:"id"`
+		Links map[string]any `json:"links"`
+	}
+
+	created, err := projects.Create(ctx, admin, projects.CreateOpts{Name: "team-a"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Project linked `json:"project"`
+	}
+	if err := projects.Get(ctx, admin, created.ID).ExtractInto(&p); err != nil {
+		t.Fatal(err)
+	}
+	self("project get", p.Project.Links, "projects/"+created.ID)
+	all, err := projects.List(admin, projects.ListOpts{Name: "demo"}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps struct {
+		Projects []linked `json:"projects"`
+	}
+	if err := all.(projects.ProjectPage).ExtractInto(&ps); err != nil || len(ps.Projects) != 1 {
+		t.Fatalf("project list: %v %+v", err, ps)
+	}
+	self("project list", ps.Projects[0].Links, "projects/"+ps.Projects[0].ID)
+
+	allUsers, err := users.List(admin, users.ListOpts{Name: "demo"}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us, _ := users.ExtractUsers(allUsers)
+	if len(us) != 1 {
+		t.Fatalf("users named demo: %+v", us)
+	}
+	self("user list", us[0].Links, "users/"+us[0].ID)
+	u, err := users.Get(ctx, admin, us[0].ID).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self("user get", u.Links, "users/"+u.ID)
+
+	d, err := domains.Get(ctx, admin, "default").Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self("domain get", d.Links, "domains/default")
+	allRoles, err := roles.List(admin, nil).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := roles.ExtractRoles(allRoles)
+	if len(rs) == 0 {
+		t.Fatal("no roles")
+	}
+	for _, r := range rs {
+		self("role "+r.Name, r.Links, "roles/"+r.ID)
 	}
 }
 

@@ -33,14 +33,14 @@ func (s *Service) Routes() {
 	rt.Handle("GET /v3/roles", "role.list", s.listRoles)
 	rt.Handle("PUT /v3/projects/{pid}/users/{uid}/roles/{rid}", "role.grant", s.grantRole)
 	rt.Handle("GET /v3/domains", "domain.list", func(w http.ResponseWriter, r *http.Request) error {
-		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"domains": []any{domainJSON()}})
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"domains": []any{s.domainJSON(r)}})
 		return nil
 	})
 	rt.Handle("GET /v3/domains/{id}", "domain.get", func(w http.ResponseWriter, r *http.Request) error {
 		if id := r.PathValue("id"); id != DefaultDomain {
 			return httpapi.NotFound("domain", id)
 		}
-		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"domain": domainJSON()})
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"domain": s.domainJSON(r)})
 		return nil
 	})
 	rt.Handle("POST /v3/users/{id}/application_credentials", "application_credential.create", s.createAppCred)
@@ -49,8 +49,15 @@ func (s *Service) Routes() {
 	rt.Handle("DELETE /v3/users/{id}/application_credentials/{cid}", "application_credential.delete", s.deleteAppCred)
 }
 
-func domainJSON() map[string]any {
-	return map[string]any{"id": DefaultDomain, "name": "Default", "enabled": true, "description": "The default domain"}
+// selfLinks is the links member Keystone gives every entity: its own URL (the openstack CLI's
+// show commands drop it from what they print and fail when it is missing).
+func (s *Service) selfLinks(r *http.Request, collection, id string) map[string]any {
+	return map[string]any{"self": baseURL(r, s.opts.PublicURL) + "/identity/v3/" + collection + "/" + id}
+}
+
+func (s *Service) domainJSON(r *http.Request) map[string]any {
+	return map[string]any{"id": DefaultDomain, "name": "Default", "enabled": true, "description": "The default domain",
+		"links": s.selfLinks(r, "domains", DefaultDomain)}
 }
 
 func (s *Service) versionJSON(r *http.Request) map[string]any {
@@ -71,9 +78,10 @@ func (s *Service) version(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func projectJSON(p Project) map[string]any {
+func (s *Service) projectJSON(r *http.Request, p Project) map[string]any {
 	return map[string]any{"id": p.ID, "name": p.Name, "description": p.Description, "domain_id": p.DomainID,
-		"enabled": p.Enabled, "is_domain": false, "parent_id": p.DomainID, "tags": []string{}}
+		"enabled": p.Enabled, "is_domain": false, "parent_id": p.DomainID, "tags": []string{},
+		"links": s.selfLinks(r, "projects", p.ID)}
 }
 
 func (s *Service) listProjects(w http.ResponseWriter, r *http.Request) error {
@@ -84,7 +92,7 @@ func (s *Service) listProjects(w http.ResponseWriter, r *http.Request) error {
 	})
 	out := make([]any, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, projectJSON(p))
+		out = append(out, s.projectJSON(r, p))
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"projects": out, "links": map[string]any{"self": r.URL.String(), "next": nil, "previous": nil}})
 	return nil
@@ -106,7 +114,7 @@ func (s *Service) myProjects(w http.ResponseWriter, r *http.Request) error {
 	var out []any
 	for pid := range u.Roles {
 		if p, ok := s.projects.Get(pid); ok {
-			out = append(out, projectJSON(p))
+			out = append(out, s.projectJSON(r, p))
 		}
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"projects": out, "links": map[string]any{"self": r.URL.String()}})
@@ -119,7 +127,7 @@ func (s *Service) getProject(w http.ResponseWriter, r *http.Request) error {
 	if !ok || !httpapi.PrincipalFrom(r.Context()).Sees(p.ID) {
 		return httpapi.NotFound("project", id)
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"project": projectJSON(p)})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"project": s.projectJSON(r, p)})
 	return nil
 }
 
@@ -151,13 +159,13 @@ func (s *Service) createProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"project": projectJSON(p)})
+	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"project": s.projectJSON(r, p)})
 	return nil
 }
 
-func userJSON(u User) map[string]any {
+func (s *Service) userJSON(r *http.Request, u User) map[string]any {
 	return map[string]any{"id": u.ID, "name": u.Name, "domain_id": u.DomainID, "enabled": u.Enabled,
-		"default_project_id": u.DefaultProjectID, "password_expires_at": nil}
+		"default_project_id": u.DefaultProjectID, "password_expires_at": nil, "links": s.selfLinks(r, "users", u.ID)}
 }
 
 func (s *Service) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -168,7 +176,7 @@ func (s *Service) listUsers(w http.ResponseWriter, r *http.Request) error {
 	})
 	out := make([]any, 0, len(us))
 	for _, u := range us {
-		out = append(out, userJSON(u))
+		out = append(out, s.userJSON(r, u))
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "links": map[string]any{"self": r.URL.String()}})
 	return nil
@@ -181,7 +189,7 @@ func (s *Service) getUser(w http.ResponseWriter, r *http.Request) error {
 	if !ok || (!caller.IsAdmin() && u.ID != caller.UserID) {
 		return httpapi.NotFound("user", id)
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"user": userJSON(u)})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"user": s.userJSON(r, u)})
 	return nil
 }
 
@@ -190,7 +198,7 @@ var allRoles = []string{httpapi.RoleAdmin, httpapi.RoleMember, httpapi.RoleReade
 func (s *Service) listRoles(w http.ResponseWriter, r *http.Request) error {
 	var out []any
 	for _, name := range allRoles {
-		out = append(out, map[string]any{"id": roleID(name), "name": name, "domain_id": nil})
+		out = append(out, map[string]any{"id": roleID(name), "name": name, "domain_id": nil, "links": s.selfLinks(r, "roles", roleID(name))})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"roles": out})
 	return nil
