@@ -103,10 +103,11 @@ func (p *stubPorts) Port(id string) (services.PortInfo, bool) {
 	info, ok := p.ports[id]
 	return info, ok
 }
-func (p *stubPorts) Subnet(string) (services.SubnetInfo, bool) { return services.SubnetInfo{}, false }
-func (p *stubPorts) ExternalNetwork() (string, bool)           { return "", false }
-func (p *stubPorts) AutoNetwork(string) (string, bool)         { return netID, true }
-func (p *stubPorts) QoSPolicyExists(string) bool               { return false }
+func (p *stubPorts) Subnet(string) (services.SubnetInfo, bool)  { return services.SubnetInfo{}, false }
+func (p *stubPorts) ExternalNetwork() (string, bool)            { return "", false }
+func (p *stubPorts) AutoNetwork(string) (string, bool)          { return netID, true }
+func (p *stubPorts) QoSPolicyExists(string) bool                { return false }
+func (p *stubPorts) SetPortQoS(*store.Tx, string, string) error { return nil }
 
 // stubImages knows one active and one queued image.
 type stubImages struct{}

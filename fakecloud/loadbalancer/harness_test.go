@@ -165,6 +165,8 @@ const qosPolicy = "55555555-5555-4555-8555-555555555555"
 
 func (f *fakePorts) QoSPolicyExists(id string) bool { return id == qosPolicy }
 
+func (f *fakePorts) SetPortQoS(*store.Tx, string, string) error { return nil }
+
 // flakyBackend wraps the memory backend with injectable failures.
 type flakyBackend struct {
 	*MemoryBackend

@@ -282,6 +282,7 @@ func (s *Service) createLB(w http.ResponseWriter, r *http.Request) error {
 		port, err := s.ports.AttachPort(tx, services.PortRequest{
 			Project: project, NetworkID: plan.networkID, SubnetID: plan.subnetID, FixedIP: plan.address,
 			PortID: plan.portID, DeviceID: "lb-" + lb.ID, DeviceOwner: vipDeviceOwner, Name: "octavia-lb-" + lb.ID,
+			QoSPolicyID: lb.VipQosPolicyID, // Octavia applies the policy to the VIP port
 		})
 		if err != nil {
 			return err
@@ -366,6 +367,11 @@ func (s *Service) updateLB(w http.ResponseWriter, r *http.Request) error {
 			lb.VipQosPolicyID = ""
 		} else if b.VipQosPolicyID.has() {
 			lb.VipQosPolicyID = b.VipQosPolicyID.V
+		}
+		if b.VipQosPolicyID.Null || b.VipQosPolicyID.has() {
+			if err := s.ports.SetPortQoS(tx, lb.VipPortID, lb.VipQosPolicyID); err != nil {
+				return err
+			}
 		}
 		if b.Tags.Set {
 			lb.Tags = tagsOf(b.Tags)

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"sort"
@@ -38,7 +39,7 @@ func (s *Service) AttachPort(tx *store.Tx, req services.PortRequest) (services.P
 			return services.PortInfo{}, httpapi.Errorf(http.StatusConflict, "PortInUse", "Port %s is still in use.", port.ID)
 		}
 		owner, dev := req.DeviceOwner, req.DeviceID
-		port, err := s.changePort(tx, port, &portFields{DeviceOwner: &owner, DeviceID: &dev}, true)
+		port, err := s.changePort(tx, port, &portFields{DeviceOwner: &owner, DeviceID: &dev, QoSPolicyID: qosRaw(req.QoSPolicyID)}, true)
 		if err != nil {
 			return services.PortInfo{}, err
 		}
@@ -52,7 +53,7 @@ func (s *Service) AttachPort(tx *store.Tx, req services.PortRequest) (services.P
 		return services.PortInfo{}, err
 	}
 	owner, dev, name := req.DeviceOwner, req.DeviceID, req.Name
-	pf := &portFields{DeviceOwner: &owner, DeviceID: &dev, Name: &name}
+	pf := &portFields{DeviceOwner: &owner, DeviceID: &dev, Name: &name, QoSPolicyID: qosRaw(req.QoSPolicyID)}
 	if req.FixedIP != "" || req.SubnetID != "" {
 		pf.FixedIPs = &[]fixedIPReq{{SubnetID: req.SubnetID, IPAddress: req.FixedIP}}
 	}
@@ -65,6 +66,30 @@ func (s *Service) AttachPort(tx *store.Tx, req services.PortRequest) (services.P
 		return services.PortInfo{}, err
 	}
 	return s.portInfo(port), nil
+}
+
+// qosRaw is a port update's qos_policy_id for a policy id; none for "" (the port's stays).
+func qosRaw(id string) json.RawMessage {
+	if id == "" {
+		return nil
+	}
+	raw, _ := json.Marshal(id)
+	return raw
+}
+
+// SetPortQoS sets a port's QoS policy, "" clearing it, as part of the caller's tx. The caller
+// is a service with its own credentials: any existing policy will do.
+func (s *Service) SetPortQoS(tx *store.Tx, portID, policyID string) error {
+	port, ok := s.ports.Get(portID)
+	if !ok {
+		return httpapi.NotFound("Port", portID)
+	}
+	raw := qosRaw(policyID)
+	if raw == nil {
+		raw = json.RawMessage("null")
+	}
+	_, err := s.changePort(tx, port, &portFields{QoSPolicyID: raw}, true)
+	return err
 }
 
 // DetachPorts deletes the ports AttachPort created for deviceID and unbinds the others, as

@@ -59,6 +59,7 @@ type PortRequest struct {
 	DeviceOwner    string   // "compute:<az>", "Octavia"
 	Name           string   // name of a new port
 	SecurityGroups []string // ids; nil means the project's default group
+	QoSPolicyID    string   // optional: the port's QoS policy (Octavia's vip_qos_policy_id)
 }
 
 // PortInfo is what another service needs to know about a port.
@@ -99,6 +100,9 @@ type Ports interface {
 	// QoSPolicyExists reports whether a QoS policy exists, in any project (Octavia checks a
 	// VIP's vip_qos_policy_id with its own service credentials).
 	QoSPolicyExists(id string) bool
+	// SetPortQoS sets a port's QoS policy ("" clears it) as part of tx, as Octavia does to a
+	// VIP port with its own service credentials.
+	SetPortQoS(tx *store.Tx, portID, policyID string) error
 }
 
 // ImageInfo is what Nova needs to know about a Glance image.
