@@ -99,6 +99,7 @@ func (o *osc) waitFor(what string, timeout time.Duration, cond func() bool) {
 // TestOpenStackCLI scripts the Debian openstack CLI (with the Octavia and Ironic plugins)
 // against fakecloud: create, list, show and delete of every resource the providers use.
 func TestOpenStackCLI(t *testing.T) {
+	t.Parallel()
 	h := cloudtest.Start(t)
 	o := newOSC(t, h)
 
