@@ -239,6 +239,17 @@ func TestImageTunnel(t *testing.T) {
 		t.Errorf("the server's side opened a connection to the client's %s:9999 through the tunnel", addr)
 	}
 
+	// A connection held open through the tunnel, as kube-apiserver holds its connections to
+	// kubelets: it must not outlive the tunnel (the next tunnel's server has no NAT state for it).
+	if code, out := e.exec(cli, "bash", "-c", fmt.Sprintf("(exec 3<>/dev/tcp/%s; sleep 600) >/dev/null 2>&1 &", strings.Replace(webAddr, ":", "/", 1))); code != 0 {
+		t.Fatalf("holding a connection open: %s", out)
+	}
+	held := func() bool {
+		_, out := e.exec(cli, "ss", "-tn", "state", "established", "dst", strings.Split(webAddr, ":")[0])
+		return strings.Contains(out, webAddr)
+	}
+	testenv.Eventually(t, "a connection held open through the tunnel", 5*time.Second, func() (bool, string) { return held(), "" })
+
 	// Fail fast: the server gone, the same request fails at once (unreachable route).
 	if err := e.pool.Client.StopContainer(srv.Container.ID, 2); err != nil {
 		t.Fatal(err)
@@ -257,6 +268,26 @@ func TestImageTunnel(t *testing.T) {
 		t.Errorf("with the server stopped a request took %s to fail; want at once (unreachable route): %s", took, out)
 	}
 	t.Logf("with the tunnel down a request fails in %s: %s", took.Round(time.Millisecond), strings.TrimSpace(out))
+
+	// The server back: the tunnel comes back, the held connection is closed, new ones work.
+	if err := e.pool.Client.StartContainer(srv.Container.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A new network namespace: what the pod's init container does, again.
+	if code, out := e.exec(srv, "kaas-vpn", "server-init"); code != 0 {
+		t.Fatalf("kaas-vpn server-init after the restart: exit %d: %s", code, out)
+	}
+	back := testenv.Eventually(t, "the tunnel back after the server started again", 30*time.Second, func() (bool, string) {
+		_, out := e.exec(cli, "ip", "route", "show", e.custCIDR)
+		return strings.Contains(out, "dev tun0"), out
+	})
+	t.Logf("tunnel back %s after the server started again", back.Round(time.Millisecond))
+	if held() {
+		t.Error("a connection opened through the earlier tunnel is still open: it would hang")
+	}
+	if code, out := e.get(cli, webAddr, 5); code != 0 || !strings.Contains(out, "customer-page") {
+		t.Errorf("after the server came back: exit %d: %s", code, out)
+	}
 }
 
 func TestImageClientRefusesForeignAddress(t *testing.T) {
