@@ -59,6 +59,10 @@ func tunnelPod(name, node string) *corev1.Pod {
 				Name: "web", Image: tunnelTestImage, ImagePullPolicy: corev1.PullIfNotPresent,
 				Command: []string{"sh", "-c", "mkdir -p /www && echo " + tunnelTestPage + " > /www/index.html && echo web-started && exec httpd -f -p 8080 -h /www"},
 				Ports:   []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			}, {
+				// Something to attach to: a line a second on its stdout.
+				Name: "ticker", Image: tunnelTestImage, ImagePullPolicy: corev1.PullIfNotPresent,
+				Command: []string{"sh", "-c", "while true; do echo tick; sleep 1; done"},
 			}},
 		},
 	}
@@ -75,14 +79,25 @@ func tunnelChecks(ctx context.Context, kubectl, kubeconfig, pod string) []string
 			failed = append(failed, fmt.Sprintf("%s: %v (output %q)", what, err, out))
 		}
 	}
-	check("kubectl logs", "web-started", "logs", "-n", "default", pod)
-	check("kubectl exec", tunnelTestPage, "exec", "-n", "default", pod, "--", "cat", "/www/index.html")
+	check("kubectl logs", "web-started", "logs", "-n", "default", pod, "-c", "web")
+	check("kubectl exec", tunnelTestPage, "exec", "-n", "default", pod, "-c", "web", "--", "cat", "/www/index.html")
 	check("the pod proxy", tunnelTestPage, "get", "--raw", "/api/v1/namespaces/default/pods/"+pod+":8080/proxy/")
 	check("the service proxy", tunnelTestPage, "get", "--raw", "/api/v1/namespaces/default/services/"+pod+":8080/proxy/")
 	if err := portForwardGet(ctx, kubectl, kubeconfig, pod); err != nil {
 		failed = append(failed, "kubectl port-forward: "+err.Error())
 	}
+	if out := attachOutput(ctx, kubectl, kubeconfig, pod, "ticker", 5*time.Second); !strings.Contains(out, "tick") {
+		failed = append(failed, fmt.Sprintf("kubectl attach: no line in 5 s (output %q)", out))
+	}
 	return failed
+}
+
+// attachOutput attaches to container of pod for d and returns what it printed meanwhile.
+func attachOutput(ctx context.Context, kubectl, kubeconfig, pod, container string, d time.Duration) string {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "attach", "-n", "default", pod, "-c", container).CombinedOutput()
+	return string(out)
 }
 
 var forwardingFrom = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`)
@@ -201,11 +216,11 @@ func expectTunnel(ctx context.Context, c *specCluster, nodes []corev1.Node) {
 	for _, p := range pods {
 		// The client notices the server's end within its ping-restart (8 s).
 		Eventually(func() error {
-			_, err := kubectlRun(ctx, kubectl, kubeconfig, "logs", "-n", "default", p)
+			_, err := kubectlRun(ctx, kubectl, kubeconfig, "logs", "-n", "default", p, "-c", "web")
 			return err
 		}, c.intervals("wait-tunnel")...).Should(HaveOccurred(), "kubectl logs %s with no tunnel", p)
 		start := time.Now()
-		out, err := kubectlRun(ctx, kubectl, kubeconfig, "logs", "-n", "default", p)
+		out, err := kubectlRun(ctx, kubectl, kubeconfig, "logs", "-n", "default", p, "-c", "web")
 		took := time.Since(start)
 		Expect(err).To(HaveOccurred(), "kubectl logs %s succeeded with the tunnel's server at 0: another path carries it", p)
 		Expect(took).To(BeNumerically("<", tunnelFailFast), "kubectl logs %s took %s to fail: %s", p, took, out)
@@ -272,7 +287,7 @@ func expectTunnel(ctx context.Context, c *specCluster, nodes []corev1.Node) {
 // waitLogs waits until kubectl logs of pod works.
 func waitLogs(ctx context.Context, c *specCluster, kubectl, kubeconfig, pod string) {
 	Eventually(func() error {
-		_, err := kubectlRun(ctx, kubectl, kubeconfig, "logs", "-n", "default", pod)
+		_, err := kubectlRun(ctx, kubectl, kubeconfig, "logs", "-n", "default", pod, "-c", "web")
 		return err
 	}, c.intervals("wait-tunnel")...).Should(Succeed())
 }
