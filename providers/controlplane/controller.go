@@ -108,6 +108,8 @@ func (r *GcoreControlPlaneReconciler) allControlPlanes(ctx context.Context, _ cl
 type scope struct {
 	cp      *controlplanev1.GcoreControlPlane
 	cluster *clusterv1.Cluster
+	// externalNetwork is the VIPs' network, once reconcileEndpoint has found it.
+	externalNetwork string
 	// The tunnel, once reconcileVPNClient has run.
 	vpnClient   *vpn.Client
 	vpnKeys     *vpn.PKI

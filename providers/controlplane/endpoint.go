@@ -120,6 +120,7 @@ func (r *GcoreControlPlaneReconciler) reconcileEndpoint(ctx context.Context, s *
 		setFalse(cp, controlplanev1.EndpointReadyCondition, controlplanev1.CloudErrorReason, "%v", err)
 		return ctrl.Result{RequeueAfter: 4 * retryShort}, nil
 	}
+	s.externalNetwork = ext
 	members, err := r.members(ctx, nodePort)
 	if err != nil {
 		return ctrl.Result{}, err

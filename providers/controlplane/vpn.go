@@ -21,7 +21,6 @@ import (
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/apiserverlb"
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/manifests"
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/workload"
-	"github.com/kaas-sandbox/sandbox/providers/infrastructure/networking"
 	"github.com/kaas-sandbox/sandbox/providers/vpn"
 )
 
@@ -90,12 +89,14 @@ func (r *GcoreControlPlaneReconciler) reservedNetworks(ctx context.Context) ([]v
 	return append(out, more...), err
 }
 
-func (r *GcoreControlPlaneReconciler) vpnLBSpec(s *scope, ext string, members []apiserverlb.Member, keep bool) apiserverlb.Spec {
+// vpnLBSpec is the tunnel's load balancer, its VIP on the apiserver's external network (which
+// reconcileEndpoint found earlier in the same reconcile).
+func (r *GcoreControlPlaneReconciler) vpnLBSpec(s *scope, members []apiserverlb.Member, keep bool) apiserverlb.Spec {
 	cp := s.cp
 	return apiserverlb.Spec{
 		Name: fmt.Sprintf("k8s-%s-%s-vpn", cp.Namespace, cp.Name), Tag: vpnTag(cp.Namespace, cp.Name),
 		Description:  "OpenVPN server of cluster " + cp.Namespace + "/" + s.clusterName(),
-		VIPNetworkID: ext, VIPAddress: cp.Status.VPN.Address, Port: vpn.Port, Members: members, KeepMembers: keep,
+		VIPNetworkID: s.externalNetwork, VIPAddress: cp.Status.VPN.Address, Port: vpn.Port, Members: members, KeepMembers: keep,
 	}
 }
 
@@ -119,17 +120,12 @@ func (r *GcoreControlPlaneReconciler) reconcileVPNClient(ctx context.Context, s 
 		setFalse(cp, controlplanev1.VPNReadyCondition, controlplanev1.NetworkOverlapReason, "%v", err)
 		return err
 	}
-	svc, cc, err := r.lbService(ctx, cp)
+	svc, _, err := r.lbService(ctx, cp)
 	if err != nil {
 		setFalse(cp, controlplanev1.VPNReadyCondition, controlplanev1.CloudErrorReason, "%v (retrying)", err)
 		return err
 	}
-	ext, err := networking.Service{Client: cc.Network}.ExternalNetwork(ctx, cp.Spec.LoadBalancer.ExternalNetworkID)
-	if err != nil {
-		setFalse(cp, controlplanev1.VPNReadyCondition, controlplanev1.CloudErrorReason, "%v", err)
-		return err
-	}
-	st, err := svc.Ensure(ctx, r.vpnLBSpec(s, ext, nil, true))
+	st, err := svc.Ensure(ctx, r.vpnLBSpec(s, nil, true))
 	if st.ID != "" {
 		cp.Status.VPN.LoadBalancerID = st.ID
 	}
@@ -251,15 +247,11 @@ func customerNodes(nodes []corev1.Node, nodePort int32) (ready []string, members
 // returns what went wrong, or "".
 func (r *GcoreControlPlaneReconciler) syncVPNMembers(ctx context.Context, s *scope, members []apiserverlb.Member) string {
 	cp := s.cp
-	svc, cc, err := r.lbService(ctx, cp)
+	svc, _, err := r.lbService(ctx, cp)
 	if err != nil {
 		return err.Error()
 	}
-	ext, err := networking.Service{Client: cc.Network}.ExternalNetwork(ctx, cp.Spec.LoadBalancer.ExternalNetworkID)
-	if err != nil {
-		return err.Error()
-	}
-	st, err := svc.Ensure(ctx, r.vpnLBSpec(s, ext, members, false))
+	st, err := svc.Ensure(ctx, r.vpnLBSpec(s, members, false))
 	if st.ID != "" {
 		cp.Status.VPN.LoadBalancerID = st.ID
 	}
