@@ -1,6 +1,8 @@
 package vpn
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,7 +53,7 @@ func (c Client) Container() (corev1.Container, []corev1.Volume) {
 	ctr := corev1.Container{
 		Name: ClientContainerName, Image: Image, ImagePullPolicy: corev1.PullIfNotPresent,
 		Args: []string{"client"},
-		Env:  []corev1.EnvVar{{Name: "VPN_ROUTES", Value: joinComma(c.Networks.All())}},
+		Env:  []corev1.EnvVar{{Name: "VPN_ROUTES", Value: strings.Join(c.Networks.All(), ",")}},
 		SecurityContext: &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),
 			Capabilities:             &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}},

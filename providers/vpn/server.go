@@ -61,12 +61,10 @@ func ServerObjects(p ServerParams) ([]client.Object, error) {
 		return nil, err
 	}
 	hash := Hash(conf + fmt.Sprint(p.Networks.All()) + Image)
+	labels := func() map[string]string { return map[string]string{appLabel: ServerName, managedByLabel: managedBy} }
+	annotations := func() map[string]string { return map[string]string{ConfigHashAnnotation: hash} }
 	meta := func() metav1.ObjectMeta {
-		return metav1.ObjectMeta{
-			Name: ServerName, Namespace: ServerNamespace,
-			Labels:      map[string]string{appLabel: ServerName, managedByLabel: managedBy},
-			Annotations: map[string]string{ConfigHashAnnotation: hash},
-		}
+		return metav1.ObjectMeta{Name: ServerName, Namespace: ServerNamespace, Labels: labels(), Annotations: annotations()}
 	}
 	sec := &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta(),
@@ -85,15 +83,14 @@ func ServerObjects(p ServerParams) ([]client.Object, error) {
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To[int32](1),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{appLabel: ServerName}},
-			Template: corev1.PodTemplateSpec{ObjectMeta: meta(), Spec: serverPod(p.Networks, transfer)},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels(), Annotations: annotations()}, Spec: serverPod(p.Networks, transfer)},
 		},
 	}
-	dep.Spec.Template.Name, dep.Spec.Template.Namespace = "", ""
 	return []client.Object{sec, svc, dep}, nil
 }
 
 func serverPod(n Networks, transfer string) corev1.PodSpec {
-	env := []corev1.EnvVar{{Name: "VPN_ROUTES", Value: joinComma(n.All())}, {Name: "VPN_TRANSFER", Value: transfer}}
+	env := []corev1.EnvVar{{Name: "VPN_ROUTES", Value: strings.Join(n.All(), ",")}, {Name: "VPN_TRANSFER", Value: transfer}}
 	return corev1.PodSpec{
 		PriorityClassName:            "system-cluster-critical",
 		AutomountServiceAccountToken: ptr.To(false),
@@ -139,8 +136,6 @@ func serverPod(n Networks, transfer string) corev1.PodSpec {
 func tunVolume() corev1.Volume {
 	return corev1.Volume{Name: "tun", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: tunDevice, Type: ptr.To(corev1.HostPathCharDev)}}}
 }
-
-func joinComma(s []string) string { return strings.Join(s, ",") }
 
 // Stale returns the objects of want that are missing in the cluster c reads, whose
 // ConfigHashAnnotation differs, or (the Deployment) scaled to other replicas: the ones to apply
