@@ -308,6 +308,24 @@ wait_back() {
   return 0
 }
 
+# judge_disruption ARRAY T0 TAG waits (wait_back) for kubectl logs to work again after the
+# disruption issued at T0, logs what it saw, appends the seconds to work again (GIVEUP when it
+# did not) to the array named ARRAY, and sets note when there is something to say.
+judge_disruption() {
+  local -n back=$1
+  note=""
+  if wait_back "$2" "$3"; then
+    log "  kubectl logs bad from ${FAIL_AT} s (${FAIL_MSG}), works again after ${BACK_AT} s; ${FAILED} probe(s) failed, the longest took ${LONGEST} s"
+    back+=("${BACK_AT}")
+  elif [[ -z ${FAIL_AT} ]]; then
+    note="kubectl logs never failed nor took over ${SLOW} s in ${NOFAIL} s (the longest ${LONGEST} s)"; log "  ${note}"
+  else
+    note="kubectl logs bad from ${FAIL_AT} s (${FAIL_MSG}) and not working again in ${GIVEUP} s"; log "  ${note}"
+    back+=("${GIVEUP}")
+  fi
+}
+
+
 # vpn_after T0: waits up to 30 s for VPNReady True with a lastTransitionTime after T0 and prints
 # that time, or nothing (VPNReady stayed True through the disruption, or is not True again).
 vpn_after() {
@@ -341,16 +359,7 @@ for i in $(seq "${REPEAT}"); do
   log "server deletion ${i}: deleting ${SERVER_NS}/${old}"
   t0=$(now)
   wctl delete pod -n "${SERVER_NS}" "${old}" --wait=false >/dev/null
-  note=""
-  if wait_back "$t0" "server-$i"; then
-    log "  kubectl logs bad from ${FAIL_AT} s (${FAIL_MSG}), works again after ${BACK_AT} s; ${FAILED} probe(s) failed, the longest took ${LONGEST} s"
-    srv_back+=("${BACK_AT}")
-  elif [[ -z ${FAIL_AT} ]]; then
-    note="kubectl logs never failed nor took over ${SLOW} s in ${NOFAIL} s (the longest ${LONGEST} s)"; log "  ${note}"
-  else
-    note="kubectl logs bad from ${FAIL_AT} s (${FAIL_MSG}) and not working again in ${GIVEUP} s"; log "  ${note}"
-    srv_back+=("${GIVEUP}")
-  fi
+  judge_disruption srv_back "$t0" "server-$i"
   wait_until 120 "new server pod Ready" server_ready || true
   read -r new _ < <(server_pod)
   rts=$(server_ready_at "${new}")
@@ -395,16 +404,7 @@ for i in $(seq "${REPEAT}"); do
     # The exec may end with the container it runs in.
     kctl exec -n "${NS}" "$p" -c "${CLIENT_CTR}" -- "${KILL[@]}" >"${WORK}/kill.log" 2>&1 || log "  (kill in $p: $(tail -n1 "${WORK}/kill.log"))"
   done
-  note=""
-  if wait_back "$t0" "client-$i"; then
-    log "  kubectl logs bad from ${FAIL_AT} s (${FAIL_MSG}), works again after ${BACK_AT} s; ${FAILED} probe(s) failed, the longest took ${LONGEST} s"
-    cli_back+=("${BACK_AT}")
-  elif [[ -z ${FAIL_AT} ]]; then
-    note="kubectl logs never failed nor took over ${SLOW} s in ${NOFAIL} s (the longest ${LONGEST} s)"; log "  ${note}"
-  else
-    note="kubectl logs bad from ${FAIL_AT} s (${FAIL_MSG}) and not working again in ${GIVEUP} s"; log "  ${note}"
-    cli_back+=("${GIVEUP}")
-  fi
+  judge_disruption cli_back "$t0" "client-$i"
   # The restarted containers' start (the latest of them) and restart counts.
   read -r started restarts < <(kctl get pods -n "${NS}" -l "${APISERVER_LABEL}" -o json | jq -r --arg c "${CLIENT_CTR}" \
     '[.items[].status.containerStatuses[]? | select(.name == $c)] | "\(map(.state.running.startedAt // "") | max | if . == "" or . == null then "-" else . end) \(map(.restartCount | tostring) | join(","))"')
