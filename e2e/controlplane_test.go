@@ -36,16 +36,30 @@ func hostedControlPlaneWaiters() clusterctl.ControlPlaneWaiters {
 func waitForControlPlane(ctx context.Context, c client.Client, cluster *clusterv1.Cluster, check func(*unstructured.Unstructured) error, intervals ...interface{}) {
 	Expect(cluster.Spec.ControlPlaneRef.IsDefined()).To(BeTrue(), "Cluster %s has no controlPlaneRef", cluster.Name)
 	ref := cluster.Spec.ControlPlaneRef
-	mapping, err := c.RESTMapper().RESTMapping(schema.GroupKind{Group: ref.APIGroup, Kind: ref.Kind})
+	_, err := c.RESTMapper().RESTMapping(schema.GroupKind{Group: ref.APIGroup, Kind: ref.Kind})
 	Expect(err).NotTo(HaveOccurred(), "the service cluster does not serve %s.%s", ref.Kind, ref.APIGroup)
 	Eventually(func() error {
-		cp := &unstructured.Unstructured{}
-		cp.SetGroupVersionKind(mapping.GroupVersionKind)
-		if err := c.Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: ref.Name}, cp); err != nil {
+		cp, err := getControlPlane(ctx, c, cluster)
+		if err != nil {
 			return err
 		}
 		return check(cp)
 	}, intervals...).Should(Succeed(), "%s %s/%s", ref.Kind, cluster.Namespace, ref.Name)
+}
+
+// getControlPlane reads the object the Cluster's controlPlaneRef names.
+func getControlPlane(ctx context.Context, c client.Client, cluster *clusterv1.Cluster) (*unstructured.Unstructured, error) {
+	ref := cluster.Spec.ControlPlaneRef
+	mapping, err := c.RESTMapper().RESTMapping(schema.GroupKind{Group: ref.APIGroup, Kind: ref.Kind})
+	if err != nil {
+		return nil, err
+	}
+	cp := &unstructured.Unstructured{}
+	cp.SetGroupVersionKind(mapping.GroupVersionKind)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: ref.Name}, cp); err != nil {
+		return nil, err
+	}
+	return cp, nil
 }
 
 // controlPlaneInitialized passes once status.initialization.controlPlaneInitialized is true,

@@ -18,8 +18,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -334,14 +332,8 @@ func controlPlaneCondition(ctx context.Context, mgmt client.Client, namespace, c
 	if err := mgmt.Get(ctx, client.ObjectKey{Namespace: namespace, Name: cluster}, &cl); err != nil {
 		return "", err
 	}
-	ref := cl.Spec.ControlPlaneRef
-	mapping, err := mgmt.RESTMapper().RESTMapping(schema.GroupKind{Group: ref.APIGroup, Kind: ref.Kind})
+	cp, err := getControlPlane(ctx, mgmt, &cl)
 	if err != nil {
-		return "", err
-	}
-	cp := &unstructured.Unstructured{}
-	cp.SetGroupVersionKind(mapping.GroupVersionKind)
-	if err := mgmt.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, cp); err != nil {
 		return "", err
 	}
 	return conditionSummary(cp, t), nil
