@@ -18,10 +18,11 @@ kind-cluster-down: ## Delete the kind cluster made by kind-cluster (KIND_CLUSTER
 
 # The images' own tests: each image the project builds, run against the real docker engine with
 # dockertest (build tag imagetest), seconds to a verdict before the sandbox e2e.
-IMAGE_TEST_PKGS := ./providers/vpn/ ./fakecloud/docker/haproxy/
+IMAGE_TEST_PKGS := ./providers/vpn/ ./fakecloud/docker/haproxy/ ./internal/testimages/
 
 .PHONY: test-images
-test-images: setup ## The images' own tests against the real docker engine (dockertest): the tunnel's OpenVPN server and client, and the HAProxy amphora of fakecloud's load balancers (builds the add-on and HAProxy images first, cached).
+test-images: setup ## The images' own tests against the real docker engine (dockertest): the tunnel's OpenVPN server and client, the HAProxy amphora of fakecloud's load balancers and agnhost's admission webhook (builds the images first, cached).
 	@hack/images/addons.sh
+	@hack/images/k8s-e2e.sh
 	@hack/images/haproxy.sh
 	$(SHARED_BUILD) $(GO) test -tags imagetest -count=1 -run '^TestImage' -v $(IMAGE_TEST_PKGS)

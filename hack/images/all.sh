@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # all.sh builds every image the sandbox's clusters need, offline and cached by content: the
-# Debian bases, the add-ons (flannel, the hostpath provisioner, busybox), HAProxy, the service cluster's
-# controllers (Cluster API core and kubeadm providers, cert-manager, our gcore providers, with
-# clusterctl's local repository) and, for each pinned Kubernetes version (or only those given), its component
-# images and its node image kaas/node:VERSION.
+# Debian bases, the add-ons (flannel, the hostpath provisioner, busybox, OpenVPN), agnhost
+# (Kubernetes' test server), HAProxy, the service cluster's controllers (Cluster API core and
+# kubeadm providers, cert-manager, our gcore providers, with clusterctl's local repository)
+# and, for each pinned Kubernetes version (or only those given), its component images and its
+# node image kaas/node:VERSION.
 # A warm rerun with nothing changed only checks hashes. Usage: all.sh [VERSION...]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -13,6 +14,7 @@ main() {
   log "images for Kubernetes ${versions[*]}"
   "${ROOT}/hack/images/base.sh"
   "${ROOT}/hack/images/addons.sh"
+  "${ROOT}/hack/images/k8s-e2e.sh"
   "${ROOT}/hack/images/haproxy.sh"
   "${ROOT}/hack/capi.sh" all
   "${ROOT}/hack/cert-manager.sh" all

@@ -56,6 +56,31 @@ wrapper_module() {
   fi
 }
 
+# k8s_wrapper DIR VERSION PKG... prepares DIR, a wrapper module that requires k8s.io/kubernetes
+# VERSION, replaces each staging module its go.mod names (k8s.io/api => ./staging/...) with the
+# v0.Y.Z release (k8s.io/kubernetes cannot be required as it is), and imports PKG... from a
+# tools.go so that go mod tidy resolves what they need. Done once: DIR/.ready marks it.
+k8s_wrapper() {
+  local dir=$1 v=$2; shift 2
+  [[ -f ${dir}/.ready ]] && return
+  log "preparing a wrapper module for k8s.io/kubernetes ${v} in ${dir#"${ROOT}/"} (downloads modules on a cold cache)"
+  rm -rf "${dir}"; wrapper_module "${dir}" "kaas.local/k8s-wrapper"
+  local src; src=$(cd "${dir}" && go mod download -json "k8s.io/kubernetes@${v}" | jq -r .Dir) \
+    || die "k8s.io/kubernetes@${v} is not on the module proxy" "go list -m -versions k8s.io/kubernetes"
+  local staging=v0.${v#v1.}
+  local args=() m p
+  for m in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "${src}/go.mod"); do
+    args+=(-replace "${m}=${m}@${staging}")
+  done
+  ((${#args[@]})) || die "found no staging replaces in ${src}/go.mod" "has k8s.io/kubernetes changed its layout?"
+  (cd "${dir}" && go mod edit "${args[@]}" -require "k8s.io/kubernetes@${v}" \
+     && { printf '//go:build tools\n\n// Package tools pins the Kubernetes packages this module builds.\npackage tools\n\nimport (\n'
+          for p in "$@"; do printf '\t_ "%s"\n' "${p}"; done; printf ')\n'; } > tools.go \
+     && go mod tidy >"${dir}/tidy.log" 2>&1) \
+    || die "resolving k8s.io/kubernetes ${v} failed (log: ${dir}/tidy.log)" "check the proxy has the k8s.io staging modules at ${staging}"
+  touch "${dir}/.ready"
+}
+
 # image_exists NAME succeeds when docker has an image called NAME.
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 

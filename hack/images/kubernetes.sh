@@ -22,28 +22,9 @@ SELF_HASH=$(hash_of "${BASH_SOURCE[0]}" "${ROOT}/hack/images/common.sh")
 # stamped FILE KEY succeeds when FILE exists and was built from inputs hashing to KEY.
 stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
 
-# k8s_module VERSION prepares .cache/k8s/VERSION/mod: requires k8s.io/kubernetes VERSION and
-# replaces each staging module it names (k8s.io/api => ./staging/...) with its v0.Y.Z release.
-k8s_module() {
-  local v=$1 dir="${CACHE}/k8s/$1/mod"
-  [[ -f ${dir}/.ready ]] && return
-  log "preparing the wrapper module for k8s.io/kubernetes ${v} (downloads modules on a cold cache)"
-  rm -rf "${dir}"; wrapper_module "${dir}" "kaas.local/k8s"
-  local src; src=$(cd "${dir}" && go mod download -json "k8s.io/kubernetes@${v}" | jq -r .Dir) \
-    || die "k8s.io/kubernetes@${v} is not on the module proxy" "go list -m -versions k8s.io/kubernetes"
-  local staging=v0.${v#v1.}
-  local args=() m
-  for m in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "${src}/go.mod"); do
-    args+=(-replace "${m}=${m}@${staging}")
-  done
-  ((${#args[@]})) || die "found no staging replaces in ${src}/go.mod" "has k8s.io/kubernetes changed its layout?"
-  (cd "${dir}" && go mod edit "${args[@]}" -require "k8s.io/kubernetes@${v}" \
-     && printf '//go:build tools\n\n// Package tools pins the Kubernetes commands this module builds.\npackage tools\n\nimport (\n%s)\n' \
-        "$(for b in "${K8S_BINS[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$b"; done)" > tools.go \
-     && go mod tidy >"${dir}/tidy.log" 2>&1) \
-    || die "resolving k8s.io/kubernetes ${v} failed (log: ${dir}/tidy.log)" "check the proxy has the k8s.io staging modules at ${staging}"
-  touch "${dir}/.ready"
-}
+# k8s_module VERSION prepares .cache/k8s/VERSION/mod, the wrapper module the binaries are
+# built in (k8s_wrapper in common.sh).
+k8s_module() { k8s_wrapper "${CACHE}/k8s/$1/mod" "$1" "${K8S_BINS[@]/#/k8s.io/kubernetes/cmd/}"; }
 
 # build_k8s_bins VERSION BIN... builds the named Kubernetes binaries that are not built yet, in
 # one go build: the packages they share are compiled once and the compiles keep both cores busy.

@@ -8,7 +8,8 @@
 #   - kubelet, kubeadm, kubectl (hack/images/kubernetes.sh);
 #   - /kind/manifests/default-cni.yaml (flannel) and default-storage.yaml (hostpath), which
 #     kind applies itself when a cluster does not set disableDefaultCNI;
-#   - every component and add-on image preloaded, pinned, in containerd's k8s.io namespace.
+#   - every component and add-on image preloaded, pinned, in containerd's k8s.io namespace, and
+#     agnhost, Kubernetes' test server (hack/images/k8s-e2e.sh), which the e2e runs in clusters.
 # Cached: the image carries a hash of all its inputs and is rebuilt only when one changes.
 # Usage: node.sh VERSION
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -30,7 +31,7 @@ main() {
   # all.sh has built the bases and add-ons already when it calls us for each version.
   [[ -n ${KAAS_IMAGES_SHARED_READY:-} ]] || "${HERE}/base.sh"
   "${HERE}/kubernetes.sh" "${v}"
-  [[ -n ${KAAS_IMAGES_SHARED_READY:-} ]] || "${HERE}/addons.sh"
+  [[ -n ${KAAS_IMAGES_SHARED_READY:-} ]] || { "${HERE}/addons.sh"; "${HERE}/k8s-e2e.sh"; }
   local base; base=$("${HERE}/base.sh" --print-tags | grep '^kaas/base:')
   local images=(
     "registry.k8s.io/kube-apiserver:${v}" "registry.k8s.io/kube-controller-manager:${v}"
@@ -38,7 +39,7 @@ main() {
     "registry.k8s.io/etcd:${etcd_tag}" "registry.k8s.io/coredns/coredns:${coredns_tag}"
     "registry.k8s.io/pause:${pause_tag}"
   )
-  mapfile -t -O "${#images[@]}" images < <("${HERE}/addons.sh" --print-images)
+  mapfile -t -O "${#images[@]}" images < <("${HERE}/addons.sh" --print-images; "${HERE}/k8s-e2e.sh" --print-images)
 
   local kind_dir
   kind_dir=$(cd "${CACHE}" && go mod download -json "sigs.k8s.io/kind@$(pinned .kind)" | jq -r .Dir)/images/base/files \
