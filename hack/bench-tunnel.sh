@@ -52,13 +52,7 @@ kctl() { kubectl --kubeconfig "${KUBECONFIG_FILE}" "$@"; }
 kctl get nodes >/dev/null 2>&1 || die "the sandbox's service cluster does not answer" "make sandbox-status"
 CP=$(kctl get cluster -n "${NS}" "${CLUSTER}" -o jsonpath='{.spec.controlPlaneRef.name}' 2>/dev/null || true)
 [[ -n ${CP} ]] || die "no Cluster ${NS}/${CLUSTER} with a control plane in the sandbox" "kubectl --kubeconfig ${KUBECONFIG_FILE} get clusters -A"
-# The customer cluster's kubeconfig: the sandbox's copy for its demo cluster, else the Secret.
-WKC="${CACHE}/sandbox/${CLUSTER}.kubeconfig"
-if [[ ${NS} != default || ! -s ${WKC} ]]; then
-  WKC="${WORK}/kubeconfig"
-  kctl get secret -n "${NS}" "${CLUSTER}-kubeconfig" -o jsonpath='{.data.value}' | base64 -d >"${WKC}" \
-    || die "cannot read the kubeconfig of ${NS}/${CLUSTER}"
-fi
+WKC=$(workload_kubeconfig "${NS}" "${CLUSTER}" "${WORK}/kubeconfig")
 wctl() { kubectl --kubeconfig "${WKC}" --request-timeout=10s "$@"; }
 # wk: no request timeout, for what streams or waits (port-forward, wait).
 wk() { kubectl --kubeconfig "${WKC}" "$@"; }
@@ -109,20 +103,6 @@ clients_running() {
 
 # --- the node containers and the memory cgroups -------------------------------------------
 
-# customer_node_container NODE prints the docker container of a customer node: fakecloud names
-# its containers <instance>-<type>-<id> and labels them kaas.fakecloud/name (the server's
-# OpenStack name, which is the node's for a VM; a bare-metal host carries its Ironic node's), and
-# gives each the instance's name as hostname.
-customer_node_container() {
-  local c
-  c=$(docker ps -q --filter "label=kaas.fakecloud/name=$1" | head -n1)
-  if [[ -z $c ]]; then
-    for id in $(docker ps -q --filter label=kaas.fakecloud/instance); do
-      [[ $(docker inspect --format '{{.Config.Hostname}}' "$id") == "$1" ]] && { c=$id; break; }
-    done
-  fi
-  [[ -n $c ]] && docker inspect --format '{{.Name}}' "$c" | sed 's,^/,,'
-}
 
 # working_set CONTAINER ID prints the working set (bytes) of the container runtime's container ID
 # inside the node container CONTAINER: memory usage less inactive file pages, as the kubelet

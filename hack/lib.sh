@@ -44,3 +44,30 @@ kustomize() {
   fi
   "$k" kustomize "$@"
 }
+
+# customer_node_container NODE prints the docker container of a customer node: fakecloud names
+# its containers <instance>-<type>-<id> and labels them kaas.fakecloud/name (the server's
+# OpenStack name, which is the node's for a VM; a bare-metal host carries its Ironic node's), and
+# gives each the instance's name as hostname.
+customer_node_container() {
+  local c
+  c=$(docker ps -q --filter "label=kaas.fakecloud/name=$1" | head -n1)
+  if [[ -z $c ]]; then
+    for id in $(docker ps -q --filter label=kaas.fakecloud/instance); do
+      [[ $(docker inspect --format '{{.Config.Hostname}}' "$id") == "$1" ]] && { c=$id; break; }
+    done
+  fi
+  [[ -n $c ]] && docker inspect --format '{{.Name}}' "$c" | sed 's,^/,,'
+}
+
+# workload_kubeconfig NS CLUSTER OUT prints the path of a kubeconfig for customer cluster NS/CLUSTER
+# of the running sandbox: the sandbox's own copy for its demo cluster, else the cluster's
+# kubeconfig Secret written to OUT.
+workload_kubeconfig() {
+  local ns=$1 cluster=$2 out=$3 own="${CACHE}/sandbox/$2.kubeconfig"
+  if [[ ${ns} == default && -s ${own} ]]; then echo "${own}"; return; fi
+  kubectl --kubeconfig "${CACHE}/sandbox/kubeconfig" get secret -n "${ns}" "${cluster}-kubeconfig" -o jsonpath='{.data.value}' \
+    | base64 -d >"${out}" && [[ -s ${out} ]] \
+    || die "cannot read the kubeconfig of ${ns}/${cluster}" "kubectl --kubeconfig ${CACHE}/sandbox/kubeconfig get secret -n ${ns} ${cluster}-kubeconfig"
+  echo "${out}"
+}

@@ -28,6 +28,10 @@ cert-manager-manifest: ## Render cert-manager's chart with helm (built here) int
 bench-cluster: ## In the running sandbox: apply -> hosted control plane Ready, -> all Nodes Ready (2 VMs + 1 bare metal), idle control plane memory/CPU, deletion (BENCH_VMS, BENCH_BM).
 	@hack/bench-cluster.sh
 
+.PHONY: conformance-tunnel
+conformance-tunnel: ## In the running sandbox: Kubernetes' own e2e specs for the paths through the tunnel (kubectl logs, exec and logs over websockets, proxy, port-forward, admission and conversion webhooks, the Aggregator) against a cluster (demo; --cluster via hack/conformance-tunnel.sh); table in .cache/conformance/.
+	@hack/conformance-tunnel.sh
+
 .PHONY: bench-tunnel
 bench-tunnel: ## In the running sandbox: the reverse tunnel of a cluster (demo; BENCH_TUNNEL_CLUSTER, BENCH_TUNNEL_NAMESPACE): VPNReady timing, recovery after the server pod is deleted and the clients restarted, memory, exec round trip, port-forward throughput.
 	@hack/bench-tunnel.sh
