@@ -149,7 +149,7 @@ func portForwardGet(ctx context.Context, kubectl, kubeconfig, pod string) error 
 }
 
 // expectTunnel checks the reverse tunnel of cluster c on a VM and a bare-metal node: every
-// check passes; the customer's side cannot reach the hosted etcd or open a connection to the
+// check passes and an admission webhook served by a pod on each answers; the customer's side cannot reach the hosted etcd or open a connection to the
 // apiserver through it; with the server scaled to 0 (the Cluster paused, so that the provider
 // does not put it back) the same calls fail at once; the server pod deleted and the client
 // container restarted, kubectl logs works again, each timed.
@@ -165,7 +165,7 @@ func expectTunnel(ctx context.Context, c *specCluster, nodes []corev1.Node) {
 		return controlPlaneCondition(ctx, mgmt, c.namespace.Name, c.name, "VPNReady")
 	}, c.intervals("wait-tunnel")...).Should(HavePrefix("True"))
 
-	var pods []string
+	var pods, webhooks []string
 	for _, kind := range []string{"vm", nodeTypeBareMetal} {
 		var node string
 		for _, n := range nodes {
@@ -181,12 +181,21 @@ func expectTunnel(ctx context.Context, c *specCluster, nodes []corev1.Node) {
 			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: []corev1.ServicePort{{Port: 8080, TargetPort: intstr.FromInt32(8080)}}}}
 		Expect(workload.Create(ctx, svc)).To(Succeed())
 		pods = append(pods, name)
+		hook := "tunnel-webhook-" + kind
+		Expect(deployTunnelWebhook(ctx, workload, hook, node)).To(Succeed())
+		webhooks = append(webhooks, hook)
 	}
 	for _, p := range pods {
 		By("logs, exec, the pod and service proxy and port-forward through the tunnel, pod " + p)
 		Eventually(func() []string {
 			return tunnelChecks(ctx, kubectl, kubeconfig, p)
 		}, c.intervals("wait-tunnel")...).Should(BeEmpty(), "through the tunnel to pod %s", p)
+	}
+	for _, h := range webhooks {
+		By("an admission webhook served by a pod of the customer cluster, through the tunnel: " + h)
+		Eventually(func() error {
+			return webhookRefuses(ctx, workload, h)
+		}, c.intervals("wait-tunnel")...).Should(Succeed(), "admission webhook %s", h)
 	}
 
 	By("checking that the customer's side reaches neither the hosted etcd nor the apiserver's pod through the tunnel")
@@ -224,6 +233,14 @@ func expectTunnel(ctx context.Context, c *specCluster, nodes []corev1.Node) {
 		Expect(took).To(BeNumerically("<", tunnelFailFast), "kubectl logs %s took %s to fail: %s", p, took, out)
 		fmt.Fprintf(GinkgoWriter, "with no tunnel, kubectl logs %s failed in %s: %s\n", p, took.Round(time.Millisecond), strings.TrimSpace(out))
 	}
+	for _, h := range webhooks {
+		start := time.Now()
+		err := webhookConfigMap(ctx, workload, h, "allowed")
+		took := time.Since(start)
+		Expect(err).To(MatchError(ContainSubstring("failed calling webhook")), "creating a configmap webhook %s sees, with the tunnel's server at 0", h)
+		Expect(took).To(BeNumerically("<", tunnelFailFast), "the apiserver took %s to give up on webhook %s: %v", took, h, err)
+		fmt.Fprintf(GinkgoWriter, "with no tunnel, the apiserver gave up on webhook %s in %s: %v\n", h, took.Round(time.Millisecond), err)
+	}
 	// (VPNReady is not looked at here: a paused Cluster's conditions are not updated. The
 	// envtest of the controller covers VPNReady following the tunnel.)
 	By("unpausing: the provider scales the server back and the tunnel comes back")
@@ -231,6 +248,11 @@ func expectTunnel(ctx context.Context, c *specCluster, nodes []corev1.Node) {
 	setPaused(ctx, mgmt, c.namespace.Name, c.name, false)
 	waitLogs(ctx, c, kubectl, kubeconfig, pods[0])
 	fmt.Fprintf(GinkgoWriter, "tunnel: server scaled back by the provider -> kubectl logs works: %s\n", time.Since(start).Round(time.Millisecond))
+	for _, h := range webhooks {
+		Eventually(func() error {
+			return webhookRefuses(ctx, workload, h)
+		}, c.intervals("wait-tunnel")...).Should(Succeed(), "admission webhook %s with the tunnel back", h)
+	}
 
 	By("deleting the server pod: kubectl logs works again")
 	start = time.Now()
@@ -280,6 +302,11 @@ func expectTunnel(ctx context.Context, c *specCluster, nodes []corev1.Node) {
 	fmt.Fprintf(GinkgoWriter, "tunnel: the clients' OpenVPN killed -> kubectl logs works: %s\n", time.Since(start).Round(time.Millisecond))
 	Expect(mgmt.List(ctx, &apis, client.InNamespace(c.namespace.Name), client.MatchingLabels{clusterv1.ClusterNameLabel: c.name, "app.kubernetes.io/component": "apiserver"})).To(Succeed())
 	Expect(clientRestarts(apis.Items)).To(Equal(before), "a client container restarted (its apiserver pod went unready meanwhile)")
+	// (The test pods stay until the cluster goes; the webhooks, which refuse what they cannot
+	// reach, do not.)
+	for _, h := range webhooks {
+		deleteTunnelWebhook(ctx, workload, h)
+	}
 }
 
 // waitLogs waits until kubectl logs of pod works.
