@@ -17,6 +17,8 @@ import (
 
 	controlplanev1 "github.com/kaas-sandbox/sandbox/api/controlplane/v1alpha1"
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
+	"github.com/kaas-sandbox/sandbox/fakecloud/faults"
+	"github.com/kaas-sandbox/sandbox/fakecloud/loadbalancer"
 	"github.com/kaas-sandbox/sandbox/providers/controlplane/manifests"
 	"github.com/kaas-sandbox/sandbox/providers/vpn"
 	"github.com/kaas-sandbox/sandbox/versions"
@@ -36,8 +38,9 @@ func (f *fixture) waitVPN(cp *controlplanev1.GcoreControlPlane, prefix string) {
 
 // testTunnel: the tunnel's load balancer (VIP in status.vpn), PKI and client Secrets, the client
 // container beside kube-apiserver, the server's objects in the customer cluster; VPNReady
-// waits for a node, the server and an apiserver pod, then follows the probe; the customer's
-// deletions are put back; the cluster's deletion removes the load balancer.
+// waits for a node, the server and an apiserver pod, then follows the probe; the tunnel's load
+// balancer in ERROR is replaced on the same VIP; the customer's deletions are put back; the
+// cluster's deletion removes the load balancer.
 func testTunnel(f *fixture) {
 	t := f.t
 	l, _ := versions.Load()
@@ -142,19 +145,66 @@ func testTunnel(f *fixture) {
 	f.prober.set(nil)
 	f.waitVPN(cp, "True")
 
-	// The customer deletes the server's Deployment and Service: both come back.
-	for _, o := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}} {
+	// Octavia leaves the tunnel's load balancer in ERROR (the member update for a second customer
+	// node hangs, then fails): the controller replaces it on the same VIP, with both nodes, and
+	// the clients, which dial that VIP, need no change.
+	firstLB, vip := cp.Status.VPN.LoadBalancerID, cp.Status.VPN.Address
+	rule, err := f.cloud.Cloud.Faults.Add(faults.Rule{Type: faults.TypeStuck, Service: "load-balancer", Operation: loadbalancer.TaskUpdate, StuckFor: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node2 := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "epsilon-worker-2"}}
+	if err := f.c.Create(f.ctx(), node2); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.c.Delete(f.ctx(), node2) })
+	node2.Status = corev1.NodeStatus{
+		Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.6.0.6"}},
+		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
+	}
+	if err := f.c.Status().Update(f.ctx(), node2); err != nil {
+		t.Fatal(err)
+	}
+	f.eventually("the tunnel's load balancer went to ERROR", 30*time.Second, func() (bool, string) {
+		lb, err := loadbalancers.Get(f.ctx(), f.cloud.Client(t, cloudtest.Demo, "load-balancer"), firstLB).Extract()
+		if err != nil {
+			return strings.Contains(err.Error(), "404"), err.Error()
+		}
+		return lb.ProvisioningStatus == "ERROR" || lb.ProvisioningStatus == "PENDING_DELETE", lb.ProvisioningStatus
+	})
+	if _, err := f.cloud.Cloud.Faults.Remove(rule.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.eventually("a new tunnel load balancer on the same VIP, with both customer nodes", 60*time.Second, func() (bool, string) {
+		if err := f.get(cp); err != nil {
+			return false, err.Error()
+		}
+		if cp.Status.VPN.LoadBalancerID == firstLB {
+			return false, "still the first load balancer: " + conditionOf(cp, controlplanev1.VPNReadyCondition)
+		}
+		lb, members := f.loadBalancer(cp.Status.VPN.LoadBalancerID)
+		return lb.ProvisioningStatus == "ACTIVE" && len(members) == 2 && lb.VipAddress == vip, fmt.Sprintf("%s, VIP %s, %d members", lb.ProvisioningStatus, lb.VipAddress, len(members))
+	})
+	if cp.Status.VPN.Address != vip {
+		t.Errorf("the tunnel's address moved from %s to %s: every client config changes", vip, cp.Status.VPN.Address)
+	}
+	f.waitVPN(cp, "True")
+
+	// The customer deletes the server's Deployment, Service and Secret: all come back.
+	for _, o := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &corev1.Secret{}} {
 		o.SetNamespace(vpn.ServerNamespace)
 		o.SetName(vpn.ServerName)
 		if err := f.c.Delete(f.ctx(), o); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.eventually("the server's Deployment and Service put back", 20*time.Second, func() (bool, string) {
+	f.eventually("the server's Deployment, Service and Secret put back", 20*time.Second, func() (bool, string) {
 		var d appsv1.Deployment
 		var s corev1.Service
+		var sec corev1.Secret
 		errD, errS := f.c.Get(f.ctx(), key(vpn.ServerNamespace, vpn.ServerName), &d), f.c.Get(f.ctx(), key(vpn.ServerNamespace, vpn.ServerName), &s)
-		return errD == nil && errS == nil && d.DeletionTimestamp.IsZero(), fmt.Sprint(errD, errS)
+		errSec := f.c.Get(f.ctx(), key(vpn.ServerNamespace, vpn.ServerName), &sec)
+		return errD == nil && errS == nil && errSec == nil && d.DeletionTimestamp.IsZero() && len(sec.Data) > 0, fmt.Sprint(errD, errS, errSec)
 	})
 
 	// Deleting the control plane deletes the tunnel's load balancer.
