@@ -47,6 +47,11 @@ kubeadmConfigPatches:
   apiVersion: kubelet.config.k8s.io/v1beta1
   # This host has cgroup v1; kubelet 1.35+ refuses it unless told otherwise.
   failCgroupV1: false
+  # A container that exits is started again within 5 s, however often it exits (the default
+  # back-off doubles from 10 s to 5 min; KubeletCrashLoopBackOffMax, beta and on since 1.35):
+  # the tunnel's client beside each hosted kube-apiserver comes back within seconds.
+  crashLoopBackOff:
+    maxContainerRestartPeriod: 5s
 nodes:
 - role: control-plane
 $(for ((i = 0; i < WORKERS; i++)); do echo "- role: worker"; done)
