@@ -63,7 +63,7 @@ done
 printf 'promoterE2eRegistry: %s\n' "${E2E_REPO}" > "${RUN}/repo-list.yaml"
 n=$("${E2E_TEST}" --ginkgo.dry-run --ginkgo.focus="${FOCUS}" --ginkgo.skip="${SKIP}" --kubeconfig=/dev/null 2>/dev/null \
   | sed -n 's/.*Ran \([0-9]*\) of.*/\1/p' | tail -n 1)
-log "running ${n:-?} specs of Kubernetes' e2e against ${NS}/${CLUSTER} (one at a time; 15-30 min), log: ${RUN}/e2e.log"
+log "running ${n:-?} specs of Kubernetes' e2e against ${NS}/${CLUSTER} (one at a time; 5-10 min), log: ${RUN}/e2e.log"
 t0=$(date +%s)
 set +e
 (cd "${RUN}" && "${E2E_TEST}" --kubeconfig="${WKC}" --provider=skeleton --kubectl-path="$(command -v kubectl)" \

@@ -56,12 +56,14 @@ build_agnhost() {
   image_exists "${slim}" || "${HERE}/base.sh"
   local ctx="${out}/agnhost-ctx"
   rm -rf "${ctx}"; mkdir -p "${ctx}"; cp "${bin}" "${ctx}/agnhost"
-  # As upstream's image: the binary at /agnhost, a user and a group some tests look for, and
-  # busybox's applets (netstat, nc, wget, nslookup, which upstream's Alpine base has and the
-  # specs' probes and commands call) after Debian's own tools on the PATH.
+  cp "${src}/test/images/agnhost/porter/localhost.crt" "${src}/test/images/agnhost/porter/localhost.key" "${ctx}/"
+  # As upstream's image: the binary at /agnhost, porter's test certificate in the working
+  # directory, a user and a group some tests look for, and busybox's applets (netstat, nc, wget,
+  # nslookup, which upstream's Alpine base has and the specs' probes and commands call) after
+  # Debian's own tools on the PATH.
   cat > "${ctx}/Dockerfile" <<DOCKERFILE
 FROM ${slim}
-COPY agnhost /agnhost
+COPY agnhost localhost.crt localhost.key /
 RUN ln -s agnhost /agnhost-2 && mkdir /uploads /opt/busybox \\
  && /bin/busybox --install -s /opt/busybox \\
  && groupadd -g 50000 group-defined-in-image \\
