@@ -46,6 +46,7 @@ Flags:
 	fs.StringVar(&o.Namespace, "namespace", "", "watch only this namespace (default: all)")
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "objects each controller reconciles at once")
 	fs.DurationVar(&o.SyncPeriod, "sync-period", 0, "reconcile every object this often even without changes (default: controller-runtime's 10h)")
+	fs.DurationVar(&o.MaxRetryDelay, "max-retry-delay", manager.DefaultMaxRetryDelay, "the longest a failed reconcile (a cloud error) waits before it is retried; controller-runtime's own back-off grows to 1000s")
 	zopts := zap.Options{}
 	zopts.BindFlags(fs)
 	_ = fs.Parse(os.Args[1:])

@@ -64,6 +64,8 @@ type Options struct {
 	Concurrency int
 	// SyncPeriod is how often every object is reconciled even without changes.
 	SyncPeriod time.Duration
+	// MaxRetryDelay caps the back-off of a reconcile that failed (0: DefaultMaxRetryDelay).
+	MaxRetryDelay time.Duration
 	// SkipNameValidation lets a process build more than one manager (controller-runtime keeps
 	// controller names process-wide): for tests run with -count.
 	SkipNameValidation bool
@@ -81,6 +83,12 @@ func (o *Options) Validate() error {
 	}
 	if o.Concurrency < 1 {
 		return fmt.Errorf("concurrency must be at least 1, got %d", o.Concurrency)
+	}
+	if o.MaxRetryDelay < 0 {
+		return fmt.Errorf("max retry delay must not be negative, got %s", o.MaxRetryDelay)
+	}
+	if o.MaxRetryDelay == 0 {
+		o.MaxRetryDelay = DefaultMaxRetryDelay
 	}
 	return nil
 }
@@ -125,7 +133,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	copts := controller.Options{MaxConcurrentReconciles: o.Concurrency}
+	copts := controller.Options{MaxConcurrentReconciles: o.Concurrency, RateLimiter: retryLimiter(o.MaxRetryDelay)}
 	clouds := cloudclient.NewFactory(mgr.GetAPIReader())
 
 	if o.has(Infrastructure) {
