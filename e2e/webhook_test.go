@@ -76,7 +76,9 @@ func deployTunnelWebhook(ctx context.Context, workload client.Client, name, node
 				FailurePolicy:           ptr.To(admissionv1.Fail),
 				SideEffects:             ptr.To(admissionv1.SideEffectClassNone),
 				AdmissionReviewVersions: []string{"v1"},
-				TimeoutSeconds:          ptr.To[int32](5),
+				// As long as the tunnel spec's bound on "at once": a call that hangs until this
+				// timeout, instead of failing at once, fails the negative control.
+				TimeoutSeconds: ptr.To[int32](int32(tunnelFailFast / time.Second)),
 			}},
 		},
 	}

@@ -153,7 +153,7 @@ func TestConfigs(t *testing.T) {
 	}
 	for _, want := range []string{"remote 172.24.4.7 1194", "proto tcp-client", "connect-retry 1 2", "remote-cert-tls server",
 		"verify-x509-name kaas-vpn-server name", "setenv KAAS_VPN_ROUTES 10.6.0.0/24,10.244.0.0/16,10.96.0.0/12",
-		"setenv KAAS_VPN_TRANSFER 100.127.255.0/24", `up "/usr/local/bin/kaas-vpn up"`} {
+		"setenv KAAS_VPN_TRANSFER 100.127.255.0/24", `up "/usr/local/bin/kaas-vpn up"`, `down "/usr/local/bin/kaas-vpn down"`} {
 		if !strings.Contains(cli, want) {
 			t.Errorf("client.conf lacks %q", want)
 		}
