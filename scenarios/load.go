@@ -86,7 +86,7 @@ func (l *Loader) Parse(file string, data []byte) (*Scenario, error) {
 	// Variables, then pass 2: the expanded tree into the value the runner gets.
 	vars := l.resolve(strict.Spec.Variables)
 	fe.Problems = append(fe.Problems, expandNode(&doc, vars, l.opts.Runtime, variablesNode(&doc))...)
-	s := &Scenario{File: file, Resolved: vars}
+	s := &Scenario{File: file, Source: data, Resolved: vars}
 	if err := doc.Decode(s); err != nil {
 		fe.Problems = append(fe.Problems, yamlProblems(err)...)
 	}

@@ -17,6 +17,9 @@ type Scenario struct {
 
 	// File is where the scenario was read from, as given to the Loader.
 	File string `yaml:"-"`
+	// Source is the file's content as read, so that a runner can parse it again with the
+	// runtime variables' values (Options.Runtime).
+	Source []byte `yaml:"-"`
 	// Resolved holds the value of every variable the scenario may use, after the defaults,
 	// the environment and the loader's overrides; runtime variables are not in it.
 	Resolved map[string]string `yaml:"-"`
