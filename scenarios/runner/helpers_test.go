@@ -83,7 +83,9 @@ func newTestEnv(t *testing.T) *testEnv {
 
 type dumperFunc func(ctx context.Context, dir, namespace string) error
 
-func (f dumperFunc) Dump(ctx context.Context, dir, namespace string) error { return f(ctx, dir, namespace) }
+func (f dumperFunc) Dump(ctx context.Context, dir, namespace string) error {
+	return f(ctx, dir, namespace)
+}
 
 // fakeTemplate renders a Cluster and a GcoreControlPlane whose EndpointReady names an
 // Octavia 503.

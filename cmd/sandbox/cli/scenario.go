@@ -6,11 +6,11 @@ import (
 	"github.com/kaas-sandbox/sandbox/scenarios"
 )
 
-func newScenarioCommand() *cobra.Command {
+func newScenarioCommand(deps runDeps) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "scenario",
 		Aliases: []string{"scenarios"},
-		Short:   "List and validate lifecycle and chaos scenarios",
+		Short:   "List, validate and run lifecycle and chaos scenarios",
 		Long: `A scenario is one YAML file (apiVersion scenarios.kaas.sandbox/v1alpha1, kind Scenario): a
 cluster to create from the cluster template, then steps, each with exactly one action (a
 fakecloud fault that always expires, a pod or a provider's manager killed, fakecloud killed
@@ -23,9 +23,12 @@ ${NAME} in a value is a variable: KUBERNETES_VERSION, KUBERNETES_VERSION_UPGRADE
 KUBERNETES_VERSION_UPGRADE_TO (defaults from versions/versions.json) or one the scenario
 declares in spec.variables. An environment variable of the same name overrides the default:
 
-  KUBERNETES_VERSION=v1.36.3 sandbox scenario validate`,
+  KUBERNETES_VERSION=v1.36.3 sandbox scenario validate
+
+sandbox scenario run runs scenarios against the running sandbox and writes report.md and
+junit.xml (see sandbox scenario run --help).`,
 	}
-	cmd.AddCommand(newScenarioListCommand(), newScenarioValidateCommand())
+	cmd.AddCommand(newScenarioListCommand(), newScenarioValidateCommand(), newScenarioRunCommand(deps))
 	return cmd
 }
 
