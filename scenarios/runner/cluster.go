@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -241,6 +240,3 @@ func (r *run) removeNamespace(ctx context.Context) {
 	}
 	r.progress.linef("namespace %s deleted", r.namespace)
 }
-
-// since is how long ago t was, for messages.
-func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) }

@@ -39,6 +39,7 @@ func (r *run) expect(ctx context.Context, e *scenarios.Expect, sr *StepResult) e
 	var (
 		last        observation
 		stableSince time.Time
+		everHeld    bool // the state was reached, then broke before stableFor
 		lookErr     error
 	)
 	for {
@@ -51,7 +52,7 @@ func (r *run) expect(ctx context.Context, e *scenarios.Expect, sr *StepResult) e
 		now := time.Now()
 		switch {
 		case lookErr == nil && last.ok && stableSince.IsZero():
-			stableSince = now
+			stableSince, everHeld = now, true
 		case !last.ok || lookErr != nil:
 			stableSince = time.Time{}
 		}
@@ -59,7 +60,7 @@ func (r *run) expect(ctx context.Context, e *scenarios.Expect, sr *StepResult) e
 			return nil
 		}
 		if stableSince.IsZero() && now.Sub(start) > iv.Timeout.Duration {
-			return r.expectFailure(e, iv, last, lookErr, false)
+			return r.expectFailure(e, iv, last, lookErr, everHeld)
 		}
 		if now.After(deadline) {
 			return r.expectFailure(e, iv, last, lookErr, true)
