@@ -470,15 +470,7 @@ func testLoadBalancerInError(f *fixture) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.c.Delete(context.Background(), node) })
-	// The controller deletes a load balancer in ERROR at once, so it may be seen in ERROR or
-	// already gone.
-	f.eventually("the load balancer went to ERROR", 30*time.Second, func() (bool, string) {
-		lb, err := loadbalancers.Get(context.Background(), f.cloud.Client(t, cloudtest.Demo, "load-balancer"), firstID).Extract()
-		if err != nil {
-			return strings.Contains(err.Error(), "404"), err.Error()
-		}
-		return lb.ProvisioningStatus == "ERROR" || lb.ProvisioningStatus == "PENDING_DELETE", lb.ProvisioningStatus
-	})
+	f.waitLoadBalancerInError("the load balancer", firstID)
 	if _, err := f.cloud.Cloud.Faults.Remove(rule.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -499,6 +491,20 @@ func testLoadBalancerInError(f *fixture) {
 	if lb.VipAddress != vip {
 		t.Errorf("the new load balancer's VIP is %s, want the old %s", lb.VipAddress, vip)
 	}
+}
+
+// waitLoadBalancerInError waits until Octavia has put load balancer id in ERROR. The
+// controller deletes a load balancer in ERROR at once, so it may be seen in ERROR, being
+// deleted or already gone.
+func (f *fixture) waitLoadBalancerInError(what, id string) {
+	f.t.Helper()
+	f.eventually(what+" went to ERROR", 30*time.Second, func() (bool, string) {
+		lb, err := loadbalancers.Get(context.Background(), f.cloud.Client(f.t, cloudtest.Demo, "load-balancer"), id).Extract()
+		if err != nil {
+			return strings.Contains(err.Error(), "404"), err.Error()
+		}
+		return lb.ProvisioningStatus == "ERROR" || lb.ProvisioningStatus == "PENDING_DELETE", lb.ProvisioningStatus
+	})
 }
 
 // testOctaviaDownAtCreation: with Octavia answering 503, the control plane says so and waits;

@@ -36,6 +36,24 @@ func (f *fixture) waitVPN(cp *controlplanev1.GcoreControlPlane, prefix string) {
 	})
 }
 
+// customerNode creates a Ready node with InternalIP ip, removed when the test ends. (The test
+// API server is both clusters: the node must not stay a member of other tests' load balancers.)
+func (f *fixture) customerNode(name, ip string) {
+	f.t.Helper()
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := f.c.Create(f.ctx(), node); err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { _ = f.c.Delete(f.ctx(), node) })
+	node.Status = corev1.NodeStatus{
+		Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}},
+		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
+	}
+	if err := f.c.Status().Update(f.ctx(), node); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // testTunnel: the tunnel's load balancer (VIP in status.vpn), PKI and client Secrets, the client
 // container beside kube-apiserver, the server's objects in the customer cluster; VPNReady
 // waits for a node, the server and an apiserver pod, then follows the probe; the tunnel's load
@@ -83,20 +101,8 @@ func testTunnel(f *fixture) {
 	}
 	f.waitVPN(cp, "False/WaitingForNodes")
 
-	// A customer node, Ready. (The test API server is both clusters: it is removed at the end,
-	// so that it does not stay a member of other tests' apiserver load balancers.)
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "epsilon-worker"}}
-	if err := f.c.Create(f.ctx(), node); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.c.Delete(f.ctx(), node) })
-	node.Status = corev1.NodeStatus{
-		Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.6.0.5"}},
-		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
-	}
-	if err := f.c.Status().Update(f.ctx(), node); err != nil {
-		t.Fatal(err)
-	}
+	// A customer node, Ready.
+	f.customerNode("epsilon-worker", "10.6.0.5")
 	f.waitVPN(cp, "False/TunnelDown: the tunnel's server pod")
 	var svc corev1.Service
 	if err := f.c.Get(f.ctx(), key(vpn.ServerNamespace, vpn.ServerName), &svc); err != nil {
@@ -153,25 +159,8 @@ func testTunnel(f *fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	node2 := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "epsilon-worker-2"}}
-	if err := f.c.Create(f.ctx(), node2); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.c.Delete(f.ctx(), node2) })
-	node2.Status = corev1.NodeStatus{
-		Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.6.0.6"}},
-		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
-	}
-	if err := f.c.Status().Update(f.ctx(), node2); err != nil {
-		t.Fatal(err)
-	}
-	f.eventually("the tunnel's load balancer went to ERROR", 30*time.Second, func() (bool, string) {
-		lb, err := loadbalancers.Get(f.ctx(), f.cloud.Client(t, cloudtest.Demo, "load-balancer"), firstLB).Extract()
-		if err != nil {
-			return strings.Contains(err.Error(), "404"), err.Error()
-		}
-		return lb.ProvisioningStatus == "ERROR" || lb.ProvisioningStatus == "PENDING_DELETE", lb.ProvisioningStatus
-	})
+	f.customerNode("epsilon-worker-2", "10.6.0.6")
+	f.waitLoadBalancerInError("the tunnel's load balancer", firstLB)
 	if _, err := f.cloud.Cloud.Faults.Remove(rule.ID); err != nil {
 		t.Fatal(err)
 	}
