@@ -97,13 +97,12 @@ func quotaResources() []string {
 // Probabilistic reports whether the fault affects only a share of the requests.
 func (f *Fault) Probabilistic() bool { return f.Rate != nil && *f.Rate > 0 && *f.Rate < 1 }
 
-// Rule returns the fault as fakecloud's rule, switched on at now. The seed has no place in
-// it: fakecloud draws from its own generator.
+// Rule returns the fault as fakecloud's rule, switched on at now, with its seed.
 func (f *Fault) Rule(now time.Time) faults.Rule {
 	r := faults.Rule{
 		Type: f.Type, Service: f.Service, Operation: f.Operation, Project: f.Project,
 		Status: f.Status, Message: f.Message, Latency: f.Latency.Duration, Mode: f.Mode,
-		StuckFor: f.StuckFor.Duration, Resource: f.Resource,
+		StuckFor: f.StuckFor.Duration, Resource: f.Resource, Seed: f.Seed,
 	}
 	if f.Rate != nil {
 		r.Rate = *f.Rate

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,8 +43,12 @@ type Rule struct {
 	StuckFor  time.Duration `json:"stuck_for,omitempty"` // stuck: how long before ERROR
 	Resource  string        `json:"resource,omitempty"`  // quota: instances, ports, loadbalancer...
 	Limit     int           `json:"limit,omitempty"`     // quota: the limit
-	Created   time.Time     `json:"created"`
-	Expires   *time.Time    `json:"expires,omitempty"` // switched off by itself after this time
+	// Seed, for an error or latency rule with a rate below 1, makes the rule's draws repeat:
+	// the same seed picks the same requests among those the rule sees, in order. Without it
+	// the draws are random. The sequence starts over when fakecloud restarts.
+	Seed    *int64     `json:"seed,omitempty"`
+	Created time.Time  `json:"created"`
+	Expires *time.Time `json:"expires,omitempty"` // switched off by itself after this time
 }
 
 // Validate checks a rule and fills defaults.
@@ -99,6 +104,9 @@ type Injector struct {
 	db    *store.DB
 	rules *store.Table[Rule]
 	sleep func(ctx context.Context, d time.Duration) error
+
+	mu    sync.Mutex
+	draws map[string]*rand.Rand // a seeded rule's generator, by rule id
 }
 
 // New loads the stored rules.
@@ -107,7 +115,7 @@ func New(db *store.DB) (*Injector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Injector{db: db, rules: t, sleep: sleepCtx}, nil
+	return &Injector{db: db, rules: t, sleep: sleepCtx, draws: map[string]*rand.Rand{}}, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -147,6 +155,7 @@ func (in *Injector) Remove(id string) (int, error) {
 	}
 	err := in.db.Update(func(tx *store.Tx) error {
 		for _, r := range gone {
+			in.forget(r.ID)
 			tx.Emit(store.Event{Service: "fault", Kind: r.Type, ID: r.ID, Project: r.Project, Action: "fault-off", Detail: r.Describe()})
 			if err := in.rules.Delete(tx, r.ID); err != nil {
 				return err
@@ -155,6 +164,13 @@ func (in *Injector) Remove(id string) (int, error) {
 		return nil
 	})
 	return len(gone), err
+}
+
+// forget drops a removed rule's generator.
+func (in *Injector) forget(id string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	delete(in.draws, id)
 }
 
 // List returns the active rules.
@@ -211,7 +227,24 @@ func (r *Rule) matches(service, op, project string) bool {
 	return true
 }
 
-func (r *Rule) fires() bool { return r.Rate == 0 || r.Rate >= 1 || rand.Float64() < r.Rate }
+// fires draws whether a rule applies to this request: always at rate 0 or 1, else at random,
+// from the rule's own generator when it has a seed.
+func (in *Injector) fires(r *Rule) bool {
+	if r.Rate == 0 || r.Rate >= 1 {
+		return true
+	}
+	if r.Seed == nil {
+		return rand.Float64() < r.Rate
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	g, ok := in.draws[r.ID]
+	if !ok {
+		g = rand.New(rand.NewPCG(uint64(*r.Seed), 0x6661756c7473)) // "faults"
+		in.draws[r.ID] = g
+	}
+	return g.Float64() < r.Rate
+}
 
 func (in *Injector) matching(types map[string]bool, service, op, project string) []Rule {
 	now := time.Now()
@@ -241,13 +274,13 @@ func (in *Injector) Intercept(w http.ResponseWriter, r *http.Request, op httpapi
 			httpapi.WriteError(w, style, httpapi.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "The %s service is unavailable (injected outage).", op.Service))
 			return true
 		case TypeLatency:
-			if rule.fires() {
+			if in.fires(&rule) {
 				if err := in.sleep(r.Context(), rule.Latency); err != nil {
 					return true // the client went away
 				}
 			}
 		case TypeError:
-			if rule.fires() {
+			if in.fires(&rule) {
 				msg := rule.Message
 				if msg == "" {
 					msg = fmt.Sprintf("Injected fault: %s failed with %d.", op, rule.Status)

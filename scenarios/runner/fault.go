@@ -46,7 +46,7 @@ func (r *run) fault(ctx context.Context, f *scenarios.Fault) error {
 	r.faults[key] = w
 	r.progress.linef("  fault %s on: %s, expires after %s", rule.ID, w.Describe, f.ExpiresAfter)
 	if f.Seed != nil {
-		r.note("fault %s: seed %d recorded, not honoured (fakecloud draws the %g of requests it fails from its own generator, so the requests picked differ from run to run)",
+		r.note("fault %s: seed %d recorded, not honoured: fakecloud's rules take a seed, but its admin API (POST /admin/faults) does not carry one yet, so the %g of requests it fails differ from run to run",
 			f.Name, *f.Seed, *f.Rate)
 	}
 	return nil

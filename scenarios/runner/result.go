@@ -72,8 +72,8 @@ type FaultWindow struct {
 	Start              time.Time
 	// End is when a clearFault (or the run's end) switched it off.
 	End time.Time
-	// Seed is the scenario's seed for a probabilistic fault. fakecloud draws from its own
-	// generator, so the seed is recorded, not honoured.
+	// Seed is the scenario's seed for a probabilistic fault. fakecloud's admin API does not
+	// carry a seed, so it is recorded, not honoured.
 	Seed *int64
 	// CloudEvents counts fakecloud's events (state changes: resources made, changed,
 	// deleted, tasks done) between Start and End, faults' own events aside; -1 when the event
