@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/adminclient"
+	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 	"github.com/kaas-sandbox/sandbox/scenarios"
 )
 
@@ -41,7 +42,7 @@ func (r *run) assert(ctx context.Context, a *scenarios.Assert) error {
 				}
 			}
 			if a.NothingLeft {
-				if leaks = leftovers(st, r.cluster); len(leaks) > 0 {
+				if leaks = leftovers(st, r.cluster, r.made); len(leaks) > 0 {
 					errs = append(errs, fmt.Errorf("left in the cloud: %s", strings.Join(leaks, ", ")))
 				}
 			}
@@ -87,18 +88,58 @@ func duplicates(st adminclient.State, cluster string, kinds []string) []string {
 	return out
 }
 
-// leftovers lists the cloud resources still named after the cluster.
-func leftovers(st adminclient.State, cluster string) []string {
-	kinds := map[string]bool{}
-	for _, k := range leakKinds {
-		kinds[k] = true
-	}
+// leftovers lists the cloud resources still named after the cluster, or made while it lived
+// (made, by id).
+func leftovers(st adminclient.State, cluster string, made map[string]services.Resource) []string {
+	kinds := leakKindSet()
 	var out []string
 	for _, res := range st.Resources {
-		if kinds[res.Kind] && ofCluster(res.Name, cluster) {
+		_, wasMade := made[res.ID]
+		if kinds[res.Kind] && (ofCluster(res.Name, cluster) || wasMade) {
 			out = append(out, fmt.Sprintf("%s %s (%s, %s)", res.Kind, res.Name, res.ID, res.Status))
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+func leakKindSet() map[string]bool {
+	kinds := map[string]bool{}
+	for _, k := range leakKinds {
+		kinds[k] = true
+	}
+	return kinds
+}
+
+// takeBaseline records the ids of the cloud's resources before the cluster is created.
+func (r *run) takeBaseline(ctx context.Context) {
+	st, err := r.env.Cloud.State(ctx, "")
+	if err != nil {
+		r.note("fakecloud's state before the cluster could not be read (%v): nothingLeft checks only the resources named after the cluster", err)
+		return
+	}
+	r.baseline = map[string]bool{}
+	for _, res := range st.Resources {
+		r.baseline[res.ID] = true
+	}
+}
+
+// noteMade records the resources that appeared in the cloud since the baseline, before the
+// cluster is deleted: what it made, whatever their names.
+func (r *run) noteMade(ctx context.Context) {
+	if r.baseline == nil {
+		return
+	}
+	st, err := r.env.Cloud.State(ctx, "")
+	if err != nil {
+		r.note("fakecloud's state before the deletion could not be read (%v): nothingLeft checks only the resources named after the cluster", err)
+		return
+	}
+	kinds := leakKindSet()
+	for _, res := range st.Resources {
+		if kinds[res.Kind] && !r.baseline[res.ID] {
+			r.made[res.ID] = res
+		}
+	}
+	r.progress.linef("  %d cloud resources made since the cluster's creation, checked by nothingLeft", len(r.made))
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
+	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 	"github.com/kaas-sandbox/sandbox/scenarios"
 )
 
@@ -39,11 +40,20 @@ func TestDuplicatesAndLeftovers(t *testing.T) {
 	if d := duplicates(st, "mine-abcde", []string{scenarios.DuplicateRouters}); len(d) != 0 {
 		t.Errorf("router duplicates %q", d)
 	}
-	if l := leftovers(st, "mine-abcde"); len(l) != 2 {
+	if l := leftovers(st, "mine-abcde", nil); len(l) != 2 {
 		t.Errorf("leftovers %q", l)
 	}
-	if l := leftovers(st, "gone-zzzzz"); len(l) != 0 {
+	if l := leftovers(st, "gone-zzzzz", nil); len(l) != 0 {
 		t.Errorf("leftovers of another cluster %q", l)
+	}
+	made := map[string]services.Resource{}
+	for _, res := range st.Resources {
+		if res.Name == "k8s-other-theirs" {
+			made[res.ID] = res
+		}
+	}
+	if l := leftovers(st, "gone-zzzzz", made); len(l) != 1 || !strings.HasPrefix(l[0], "network k8s-other-theirs") {
+		t.Errorf("leftovers by id %q", l)
 	}
 	cidrs, err := te.Cloud.SubnetCIDRs(ctx)
 	if err != nil {

@@ -65,6 +65,7 @@ func (r *run) createCluster(ctx context.Context) error {
 	}
 	r.progress.linef("  cluster %s/%s: Kubernetes %s, %s workers VM, %s bare metal, nodes on %s", r.namespace, r.cluster,
 		vars[scenarios.TemplateKubernetesVersion], vars[scenarios.TemplateWorkerCount], vars[scenarios.TemplateBareMetalCount], vars[VarNodeCIDR])
+	r.takeBaseline(ctx)
 	manifest, err := r.env.Templates.Generate(ctx, r.cluster, r.namespace, vars)
 	if err != nil {
 		return fmt.Errorf("rendering the cluster template: %w", err)
@@ -145,6 +146,7 @@ func (r *run) deleteCluster(ctx context.Context, d *scenarios.DeleteCluster) err
 		r.progress.linef("  no Cluster %s/%s: nothing to delete", r.namespace, r.cluster)
 		return nil
 	}
+	r.noteMade(ctx)
 	if err := r.env.Service.Delete(ctx, &objs[0]); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting Cluster %s/%s: %w", r.namespace, r.cluster, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 	"github.com/kaas-sandbox/sandbox/scenarios"
 	"github.com/kaas-sandbox/sandbox/versions"
 )
@@ -35,6 +36,12 @@ type run struct {
 	eventCursor        uint64                  // the event log's last sequence number at the start
 	canaries           map[string]canary
 	customer           Customer
+	// baseline holds the ids of the cloud's resources before the cluster was created; made,
+	// the resources that appeared since, as seen before the cluster's deletion. nothingLeft
+	// checks them as well as the names, since some resources (Octavia's VIP ports, members,
+	// health monitors) are not named after the cluster.
+	baseline map[string]bool
+	made     map[string]services.Resource
 }
 
 // Run runs a scenario against env and returns how it went. The error is for a run that could
@@ -50,7 +57,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, env *Env) (*Result, error)
 	}
 	r := &run{
 		env: env, pinned: pinned, marks: map[string]time.Time{}, faults: map[string]*FaultWindow{},
-		canaries: map[string]canary{},
+		canaries: map[string]canary{}, made: map[string]services.Resource{},
 		progress: newProgress(orDiscard(env.Progress), time.Now()),
 	}
 	prefix := sc.Metadata.Name
