@@ -309,6 +309,31 @@ func expectTunnel(ctx context.Context, c *specCluster, nodes []corev1.Node) {
 	}
 }
 
+// expectLogsThroughTunnel waits for VPNReady and for `kubectl logs` of a kube-proxy pod of
+// cluster c (one on a worker, as every node is) to work: after the apiservers rolled, or the
+// worker that ran the tunnel's server was replaced, the tunnel is back with no human step.
+func expectLogsThroughTunnel(ctx context.Context, c *specCluster) {
+	kubectl := c.env.path(sandboxKubectl)
+	kubeconfig := c.connect(ctx).GetKubeconfigPath()
+	Eventually(func() (string, error) {
+		return controlPlaneCondition(ctx, c.env.mgmt.GetClient(), c.namespace.Name, c.name, "VPNReady")
+	}, c.intervals("wait-tunnel")...).Should(HavePrefix("True"))
+	Eventually(func() error {
+		var pods corev1.PodList
+		if err := c.connect(ctx).GetClient().List(ctx, &pods, client.InNamespace("kube-system"), client.MatchingLabels{"k8s-app": "kube-proxy"}); err != nil {
+			return err
+		}
+		for _, p := range pods.Items {
+			if p.Status.Phase != corev1.PodRunning || !p.DeletionTimestamp.IsZero() {
+				continue
+			}
+			_, err := kubectlRun(ctx, kubectl, kubeconfig, "logs", "-n", "kube-system", p.Name, "--tail=1")
+			return err
+		}
+		return fmt.Errorf("no running kube-proxy pod among %d", len(pods.Items))
+	}, c.intervals("wait-tunnel")...).Should(Succeed(), "kubectl logs through the tunnel")
+}
+
 // waitLogs waits until kubectl logs of pod works.
 func waitLogs(ctx context.Context, c *specCluster, kubectl, kubeconfig, pod string) {
 	Eventually(func() error {

@@ -21,7 +21,8 @@ import (
 // The upgrade spec: a cluster at the second newest pinned version (E2E_UPGRADE_FROM names
 // another; one VM worker) moves one minor up: the hosted control plane first (etcd, apiservers,
 // then the rest, while the Cluster stays Available), then its workers (Cluster API rolls the
-// MachineDeployment onto servers of the new version's image), then the add-ons follow.
+// MachineDeployment onto servers of the new version's image), then the add-ons follow; after
+// each step the tunnel carries kubectl logs again.
 // `make e2e-upgrade`.
 var _ = Describe("Upgrade on the sandbox: one minor, control plane then workers", Label("upgrade"), Ordered, func() {
 	var (
@@ -107,6 +108,8 @@ var _ = Describe("Upgrade on the sandbox: one minor, control plane then workers"
 			g.Expect(c.connect(ctx).GetClient().Get(ctx, types.NamespacedName{Namespace: "kube-system", Name: "kube-proxy"}, &ds)).To(Succeed())
 			g.Expect(ds.Spec.Template.Spec.Containers[0].Image).To(HaveSuffix(":" + to))
 		}, c.intervals("wait-control-plane")...).Should(Succeed())
+		By("checking that the rolled apiservers reach the customer cluster through the tunnel again")
+		expectLogsThroughTunnel(ctx, c)
 	})
 
 	It("upgrades the workers: new servers from the new version's image replace the old", func(ctx SpecContext) {
@@ -133,6 +136,8 @@ var _ = Describe("Upgrade on the sandbox: one minor, control plane then workers"
 			machines = list.Items
 		}, c.intervals("wait-worker-nodes")...).Should(Succeed())
 		expectNodesOfMachines(ctx, c.connect(ctx).GetClient(), machines, to, c.intervals("wait-nodes-ready")...)
+		By("checking that the tunnel's server, moved onto the new worker, carries kubectl logs again")
+		expectLogsThroughTunnel(ctx, c)
 	})
 
 	It("deletes the Cluster and leaves nothing of it in fakecloud", func(ctx SpecContext) {
