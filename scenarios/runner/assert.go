@@ -124,8 +124,7 @@ func (r *run) takeBaseline(ctx context.Context) {
 	}
 }
 
-// noteMade records the resources that appeared in the cloud since the baseline, before the
-// cluster is deleted: what it made, whatever their names.
+// noteMade records the resources the cluster made, as seen before its deletion.
 func (r *run) noteMade(ctx context.Context) {
 	if r.baseline == nil {
 		return
@@ -135,11 +134,33 @@ func (r *run) noteMade(ctx context.Context) {
 		r.note("fakecloud's state before the deletion could not be read (%v): nothingLeft checks only the resources named after the cluster", err)
 		return
 	}
-	kinds := leakKindSet()
-	for _, res := range st.Resources {
-		if kinds[res.Kind] && !r.baseline[res.ID] {
-			r.made[res.ID] = res
-		}
+	for _, res := range madeBy(st, r.baseline, r.cluster) {
+		r.made[res.ID] = res
 	}
 	r.progress.linef("  %d cloud resources made since the cluster's creation, checked by nothingLeft", len(r.made))
+}
+
+// madeBy returns the resources that appeared since the baseline and belong to the cluster:
+// named after it, or an Octavia VIP port ("octavia-lb-<id>") of one of its load balancers.
+// Unnamed resources (pool members, health monitors) are left out: another cluster made at the
+// same time could own them, and their load balancer's deletion takes them along.
+func madeBy(st adminclient.State, baseline map[string]bool, cluster string) []services.Resource {
+	kinds := leakKindSet()
+	lbs := map[string]bool{}
+	for _, res := range st.Resources {
+		if res.Kind == "loadbalancer" && ofCluster(res.Name, cluster) {
+			lbs[res.ID] = true
+		}
+	}
+	var out []services.Resource
+	for _, res := range st.Resources {
+		if !kinds[res.Kind] || baseline[res.ID] {
+			continue
+		}
+		vip, isVIP := strings.CutPrefix(res.Name, "octavia-lb-")
+		if ofCluster(res.Name, cluster) || (isVIP && lbs[vip]) {
+			out = append(out, res)
+		}
+	}
+	return out
 }

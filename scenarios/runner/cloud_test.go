@@ -8,6 +8,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
+	"github.com/kaas-sandbox/sandbox/fakecloud/adminclient"
 	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
 	"github.com/kaas-sandbox/sandbox/fakecloud/services"
 	"github.com/kaas-sandbox/sandbox/scenarios"
@@ -62,6 +63,25 @@ func TestDuplicatesAndLeftovers(t *testing.T) {
 	free, err := freeNodeCIDR(append(cidrs, "10.6.0.0/24"))
 	if err != nil || free != "10.6.2.0/24" {
 		t.Errorf("free node CIDR %q, %v (subnets %v)", free, err, cidrs)
+	}
+}
+
+func TestMadeBy(t *testing.T) {
+	st := adminclient.State{Resources: []services.Resource{
+		{Kind: "loadbalancer", ID: "lb1", Name: "k8s-ns-mine-abcde-control-plane-apiserver"},
+		{Kind: "port", ID: "p1", Name: "octavia-lb-lb1"},
+		{Kind: "loadbalancer", ID: "lb2", Name: "k8s-ns-theirs-control-plane-apiserver"},
+		{Kind: "port", ID: "p2", Name: "octavia-lb-lb2"},
+		{Kind: "member", ID: "m1"},
+		{Kind: "server", ID: "s0", Name: "mine-abcde-md-0-x"},
+		{Kind: "server", ID: "s1", Name: "mine-abcde-md-0-y"},
+	}}
+	var ids []string
+	for _, r := range madeBy(st, map[string]bool{"s0": true}, "mine-abcde") {
+		ids = append(ids, r.ID)
+	}
+	if strings.Join(ids, ",") != "lb1,p1,s1" {
+		t.Errorf("made by the cluster: %v, want lb1,p1,s1", ids)
 	}
 }
 

@@ -37,9 +37,9 @@ type run struct {
 	canaries           map[string]canary
 	customer           Customer
 	// baseline holds the ids of the cloud's resources before the cluster was created; made,
-	// the resources that appeared since, as seen before the cluster's deletion. nothingLeft
-	// checks them as well as the names, since some resources (Octavia's VIP ports, members,
-	// health monitors) are not named after the cluster.
+	// the cluster's resources that appeared since, as seen before its deletion. nothingLeft
+	// checks them by id as well as by name, since Octavia's VIP ports are named after their
+	// load balancer's id, not after the cluster.
 	baseline map[string]bool
 	made     map[string]services.Resource
 }
