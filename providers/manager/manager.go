@@ -144,7 +144,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 			return nil, fmt.Errorf("GcoreMachine controller: %w", err)
 		}
 		if o.WebhookPort > 0 {
-			if err := infrawebhooks.SetupWebhooks(mgr); err != nil {
+			if err := infrawebhooks.SetupWebhooks(mgr, controlplane.MemberAddressAnnotation); err != nil {
 				return nil, err
 			}
 		}

@@ -55,3 +55,21 @@ func ServiceClusterNetworks(ctx context.Context, c client.Reader, addressAnnotat
 	}
 	return out, nil
 }
+
+// ReservedNetworks lists what a customer cluster's networks must not overlap: the tunnel's
+// transfer network (transferCIDR, or DefaultTransferCIDR when empty) and, when c is not nil,
+// the service cluster's own networks (ServiceClusterNetworks).
+func ReservedNetworks(ctx context.Context, c client.Reader, transferCIDR string, addressAnnotations ...string) ([]Reserved, error) {
+	if transferCIDR == "" {
+		transferCIDR = DefaultTransferCIDR
+	}
+	out := []Reserved{{Name: "the tunnel's transfer network", CIDR: transferCIDR}}
+	if c == nil {
+		return out, nil
+	}
+	more, err := ServiceClusterNetworks(ctx, c, addressAnnotations...)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, more...), nil
+}

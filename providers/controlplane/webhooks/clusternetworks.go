@@ -12,13 +12,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	controlplanev1 "github.com/kaas-sandbox/sandbox/api/controlplane/v1alpha1"
+	infrav1 "github.com/kaas-sandbox/sandbox/api/infrastructure/v1alpha1"
 	"github.com/kaas-sandbox/sandbox/providers/vpn"
 )
 
 // +kubebuilder:webhook:path=/validate-cluster-x-k8s-io-v1beta2-cluster,mutating=false,failurePolicy=ignore,sideEffects=None,groups=cluster.x-k8s.io,resources=clusters,verbs=create;update,versions=v1beta2,name=tunnel-networks.gcorecontrolplane.controlplane.cluster.x-k8s.io,admissionReviewVersions=v1
 
 // ClusterNetworks refuses a Cluster whose control plane is a GcoreControlPlane when its pod or
-// service networks overlap a network of the service side (the service cluster's Service range,
+// service networks, or the node network of its GcoreCluster if that exists already, overlap a
+// network of the service side (the service cluster's Service range,
 // its nodes' pod ranges and addresses, the tunnel's transfer network): the hosted apiserver
 // routes the customer's networks through its tunnel, so they must be free inside the service
 // cluster. Other Clusters pass untouched. The webhook's failure policy is Ignore: it is
@@ -53,17 +55,9 @@ func (w ClusterNetworks) validate(ctx context.Context, c *clusterv1.Cluster) err
 	if ref.Kind != "GcoreControlPlane" || ref.APIGroup != controlplanev1.GroupVersion.Group {
 		return nil
 	}
-	transfer := w.TransferCIDR
-	if transfer == "" {
-		transfer = vpn.DefaultTransferCIDR
-	}
-	reserved := []vpn.Reserved{{Name: "the tunnel's transfer network", CIDR: transfer}}
-	if w.Reader != nil {
-		more, err := vpn.ServiceClusterNetworks(ctx, w.Reader, w.AddressAnnotations...)
-		if err != nil {
-			return apierrors.NewInternalError(fmt.Errorf("reading the service cluster's networks: %w", err))
-		}
-		reserved = append(reserved, more...)
+	reserved, err := vpn.ReservedNetworks(ctx, w.Reader, w.TransferCIDR, w.AddressAnnotations...)
+	if err != nil {
+		return apierrors.NewInternalError(fmt.Errorf("reading the service cluster's networks: %w", err))
 	}
 	netw := field.NewPath("spec", "clusterNetwork")
 	var errs field.ErrorList
@@ -78,6 +72,16 @@ func (w ClusterNetworks) validate(ctx context.Context, c *clusterv1.Cluster) err
 		for i, cidr := range l.cidrs {
 			for _, o := range vpn.Overlaps(l.only([]string{cidr}), reserved) {
 				errs = append(errs, field.Invalid(l.path.Index(i), cidr, o+": the hosted apiserver's tunnel could not route it; choose another range"))
+			}
+		}
+	}
+	// The node network is the GcoreCluster's: checked here when the GcoreCluster exists already
+	// (made before its Cluster), and by the GcoreCluster's own webhook otherwise.
+	if infra := c.Spec.InfrastructureRef; w.Reader != nil && infra.Kind == "GcoreCluster" && infra.APIGroup == infrav1.GroupVersion.Group {
+		var gc infrav1.GcoreCluster
+		if err := w.Reader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: infra.Name}, &gc); err == nil && gc.Spec.Network.CIDR != "" {
+			for _, o := range vpn.Overlaps(vpn.Networks{Nodes: []string{gc.Spec.Network.CIDR}}, reserved) {
+				errs = append(errs, field.Invalid(field.NewPath("spec", "infrastructureRef"), infra.Name, "GcoreCluster "+infra.Name+": "+o+": the hosted apiserver's tunnel could not route it; choose another spec.network.cidr"))
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	controlplanev1 "github.com/kaas-sandbox/sandbox/api/controlplane/v1alpha1"
+	infrav1 "github.com/kaas-sandbox/sandbox/api/infrastructure/v1alpha1"
 )
 
 func TestClusterNetworks(t *testing.T) {
@@ -52,5 +53,22 @@ func TestClusterNetworks(t *testing.T) {
 	}
 	if _, err := w.ValidateCreate(ctx, cluster("KubeadmControlPlane", "100.96.0.0/16", "100.64.0.0/16")); err != nil {
 		t.Errorf("a Cluster of another control plane is checked: %v", err)
+	}
+
+	// The node network: the GcoreCluster's, checked when it exists before its Cluster.
+	_ = infrav1.AddToScheme(s)
+	gc := &infrav1.GcoreCluster{ObjectMeta: metav1.ObjectMeta{Name: "c-infra"}, Spec: infrav1.GcoreClusterSpec{Network: infrav1.NetworkSpec{CIDR: "192.168.96.0/24"}}}
+	w.Reader = fake.NewClientBuilder().WithScheme(s).WithObjects(node, kube, gc).Build()
+	withInfra := func(name string) *clusterv1.Cluster {
+		c := cluster("GcoreControlPlane", "10.244.0.0/16", "10.96.0.0/12")
+		c.Spec.InfrastructureRef = clusterv1.ContractVersionedObjectReference{APIGroup: infrav1.GroupVersion.Group, Kind: "GcoreCluster", Name: name}
+		return c
+	}
+	_, err := w.ValidateCreate(ctx, withInfra("c-infra"))
+	if want := `spec.infrastructureRef: Invalid value: "c-infra": GcoreCluster c-infra: the customer's node network 192.168.96.0/24 overlaps the address of service-cluster node svc-1 192.168.96.2/32`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a GcoreCluster whose node network holds a service-cluster node: got %v, want %q", err, want)
+	}
+	if _, err := w.ValidateCreate(ctx, withInfra("not-made-yet")); err != nil {
+		t.Errorf("a Cluster whose GcoreCluster does not exist yet: %v (its own webhook checks it)", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	infrav1 "github.com/kaas-sandbox/sandbox/api/infrastructure/v1alpha1"
@@ -21,8 +22,12 @@ import (
 const DefaultCIDR = "10.6.0.0/24"
 
 // SetupWebhooks registers the webhooks of the infrastructure API with mgr's webhook server.
-func SetupWebhooks(mgr ctrl.Manager) error {
-	if err := ctrl.NewWebhookManagedBy(mgr, &infrav1.GcoreCluster{}).WithDefaulter(Cluster{}).WithValidator(Cluster{}).Complete(); err != nil {
+// addressAnnotations name the service cluster's Node annotations holding more addresses of a
+// node (its address on the external network), which a hosted cluster's node network must not
+// overlap either.
+func SetupWebhooks(mgr ctrl.Manager, addressAnnotations ...string) error {
+	cluster := Cluster{Reader: mgr.GetAPIReader(), AddressAnnotations: addressAnnotations}
+	if err := ctrl.NewWebhookManagedBy(mgr, &infrav1.GcoreCluster{}).WithDefaulter(cluster).WithValidator(cluster).Complete(); err != nil {
 		return fmt.Errorf("GcoreCluster webhooks: %w", err)
 	}
 	if err := ctrl.NewWebhookManagedBy(mgr, &infrav1.GcoreMachine{}).WithDefaulter(Machine{}).WithValidator(Machine{}).Complete(); err != nil {
@@ -38,7 +43,15 @@ func SetupWebhooks(mgr ctrl.Manager) error {
 // +kubebuilder:webhook:path=/validate-infrastructure-cluster-x-k8s-io-v1alpha1-gcorecluster,mutating=false,failurePolicy=fail,sideEffects=None,groups=infrastructure.cluster.x-k8s.io,resources=gcoreclusters,verbs=create;update,versions=v1alpha1,name=validation.gcorecluster.infrastructure.cluster.x-k8s.io,admissionReviewVersions=v1
 
 // Cluster defaults and validates GcoreClusters.
-type Cluster struct{}
+type Cluster struct {
+	// Reader reads Clusters and the service cluster's networks (nil: the node network is not
+	// checked against them).
+	Reader client.Reader
+	// TransferCIDR is the tunnel's own network; empty means vpn.DefaultTransferCIDR.
+	TransferCIDR string
+	// AddressAnnotations name Node annotations holding more addresses of a node.
+	AddressAnnotations []string
+}
 
 // Default fills the subnet CIDR.
 func (Cluster) Default(_ context.Context, c *infrav1.GcoreCluster) error {
@@ -49,13 +62,28 @@ func (Cluster) Default(_ context.Context, c *infrav1.GcoreCluster) error {
 }
 
 // ValidateCreate checks the network settings.
-func (Cluster) ValidateCreate(_ context.Context, c *infrav1.GcoreCluster) (admission.Warnings, error) {
-	return nil, invalid(c.Name, "GcoreCluster", validateClusterSpec(&c.Spec))
+func (w Cluster) ValidateCreate(ctx context.Context, c *infrav1.GcoreCluster) (admission.Warnings, error) {
+	errs := validateClusterSpec(&c.Spec)
+	if len(errs) == 0 {
+		more, err := w.tunnelNetworks(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		errs = more
+	}
+	return nil, invalid(c.Name, "GcoreCluster", errs)
 }
 
 // ValidateUpdate also refuses changes to what cannot change once the network exists.
-func (Cluster) ValidateUpdate(_ context.Context, oldC, newC *infrav1.GcoreCluster) (admission.Warnings, error) {
+func (w Cluster) ValidateUpdate(ctx context.Context, oldC, newC *infrav1.GcoreCluster) (admission.Warnings, error) {
 	errs := validateClusterSpec(&newC.Spec)
+	if len(errs) == 0 && newC.Spec.Network.CIDR != oldC.Spec.Network.CIDR {
+		more, err := w.tunnelNetworks(ctx, newC)
+		if err != nil {
+			return nil, err
+		}
+		errs = more
+	}
 	spec := field.NewPath("spec")
 	if oldC.Spec.Network.CIDR != "" && newC.Spec.Network.CIDR != oldC.Spec.Network.CIDR {
 		errs = append(errs, field.Forbidden(spec.Child("network", "cidr"), "the subnet cannot change once made: create a new cluster instead"))
