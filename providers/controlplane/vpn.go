@@ -78,14 +78,14 @@ func (r *GcoreControlPlaneReconciler) vpnNetworks(ctx context.Context, s *scope)
 // reservedNetworks are the service side's networks, which no customer network may overlap: the
 // tunnel's transfer network and Reserved's (or ServiceClusterNetworks').
 func (r *GcoreControlPlaneReconciler) reservedNetworks(ctx context.Context) ([]vpn.Reserved, error) {
-	out := []vpn.Reserved{{Name: "the tunnel's transfer network", CIDR: r.transferCIDR()}}
-	list := r.Reserved
-	if list == nil {
-		list = func(ctx context.Context) ([]vpn.Reserved, error) {
-			return vpn.ServiceClusterNetworks(ctx, r.Client, MemberAddressAnnotation)
-		}
+	if r.Reserved == nil {
+		return vpn.ReservedNetworks(ctx, r.Client, r.transferCIDR(), MemberAddressAnnotation)
 	}
-	more, err := list(ctx)
+	out, err := vpn.ReservedNetworks(ctx, nil, r.transferCIDR())
+	if err != nil {
+		return nil, err
+	}
+	more, err := r.Reserved(ctx)
 	return append(out, more...), err
 }
 
