@@ -71,6 +71,8 @@ type FaultSpec struct {
 	Resource  string  `json:"resource,omitempty"`
 	Limit     int     `json:"limit,omitempty"`
 	For       string  `json:"for,omitempty"`
+	// Seed makes the draws of a rule with a rate below 1 repeat from run to run.
+	Seed *int64 `json:"seed,omitempty"`
 }
 
 // AddFault switches a fault on and returns it with its id.

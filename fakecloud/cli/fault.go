@@ -41,6 +41,7 @@ func newFaultAddCommand() *cobra.Command {
 	var (
 		a    adminFlags
 		spec adminclient.FaultSpec
+		seed int64
 	)
 	cmd := &cobra.Command{
 		Use:       "add TYPE",
@@ -49,6 +50,9 @@ func newFaultAddCommand() *cobra.Command {
 		ValidArgs: []string{faults.TypeError, faults.TypeLatency, faults.TypeOutage, faults.TypeStuck, faults.TypeQuota},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec.Type = args[0]
+			if cmd.Flags().Changed("seed") {
+				spec.Seed = &seed
+			}
 			c, err := adminclient.FromCloudsYAML(cmd.Context(), a.cloudsYAML, a.cloud)
 			if err != nil {
 				return err
@@ -75,6 +79,7 @@ func newFaultAddCommand() *cobra.Command {
 	f.StringVar(&spec.Resource, "resource", "", "quota: the resource to limit")
 	f.IntVar(&spec.Limit, "limit", 0, "quota: the limit")
 	f.StringVar(&spec.For, "for", "", "switch the fault off by itself after this long, e.g. 5m")
+	f.Int64Var(&seed, "seed", 0, "error, latency: with a --rate below 1, the same requests are hit on every run with the same seed")
 	return cmd
 }
 

@@ -94,12 +94,13 @@ type faultRequest struct {
 	StuckFor  string  `json:"stuck_for"`
 	Resource  string  `json:"resource"`
 	Limit     int     `json:"limit"`
-	For       string  `json:"for"` // switch off by itself after this long
+	For       string  `json:"for"`  // switch off by itself after this long
+	Seed      *int64  `json:"seed"` // repeatable draws for a rate below 1
 }
 
 func (f *faultRequest) rule() (faults.Rule, error) {
 	r := faults.Rule{Type: f.Type, Service: f.Service, Operation: f.Operation, Project: f.Project, Rate: f.Rate,
-		Status: f.Status, Message: f.Message, Mode: f.Mode, Resource: f.Resource, Limit: f.Limit}
+		Status: f.Status, Message: f.Message, Mode: f.Mode, Resource: f.Resource, Limit: f.Limit, Seed: f.Seed}
 	parse := func(name, s string) (time.Duration, error) {
 		if s == "" {
 			return 0, nil

@@ -1,11 +1,17 @@
 package faults_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
+	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/kaas-sandbox/sandbox/fakecloud/adminclient"
+	"github.com/kaas-sandbox/sandbox/fakecloud/cloud"
+	"github.com/kaas-sandbox/sandbox/fakecloud/cloudtest"
 	"github.com/kaas-sandbox/sandbox/fakecloud/faults"
 	"github.com/kaas-sandbox/sandbox/fakecloud/httpapi"
 	"github.com/kaas-sandbox/sandbox/fakecloud/store"
@@ -67,5 +73,47 @@ func TestSeedRepeatsDraws(t *testing.T) {
 	}
 	if u := draws(t, nil, 400); same(u, draws(t, nil, 400)) {
 		t.Log("two unseeded rules drew alike (possible, unlikely)")
+	}
+}
+
+// TestSeedThroughAdminAPI: a seed given to the admin API (as the scenario runner and
+// `fakecloud fault add --seed` give it) reaches the rule, and the same seed fails the same
+// requests again when the rule is added anew.
+func TestSeedThroughAdminAPI(t *testing.T) {
+	h := cloudtest.Start(t, func(c *cloud.Config) {})
+	ctx := context.Background()
+	ac := admin(t, h)
+	seed := int64(7)
+	net := h.Client(t, cloudtest.Demo, "network")
+	run := func() []bool {
+		r, err := ac.AddFault(ctx, adminclient.FaultSpec{Type: faults.TypeError, Service: "network", Rate: 0.3, Status: 503, Seed: &seed, For: "1m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Seed == nil || *r.Seed != seed {
+			t.Fatalf("the rule the admin API made has seed %v, want %d", r.Seed, seed)
+		}
+		out := make([]bool, 60)
+		for i := range out {
+			_, err := net.Get(ctx, net.ServiceURL("networks"), nil, nil)
+			out[i] = gophercloud.ResponseCodeIs(err, http.StatusServiceUnavailable)
+		}
+		if _, err := ac.RemoveFault(ctx, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a, b := run(), run()
+	if !same(a, b) {
+		t.Errorf("the same seed through the admin API failed different requests:\n%v\n%v", a, b)
+	}
+	failed := 0
+	for _, f := range a {
+		if f {
+			failed++
+		}
+	}
+	if failed == 0 || failed == len(a) {
+		t.Errorf("%d of %d requests failed at rate 0.3", failed, len(a))
 	}
 }

@@ -182,7 +182,7 @@ func WriteJUnit(w io.Writer, results []*Result) error {
 			prop("fault."+f.Name+".cloud-events", strconv.Itoa(f.CloudEvents))
 			prop("fault."+f.Name+".duration", seconds(f.End.Sub(f.Start)))
 			if f.Seed != nil {
-				prop("fault."+f.Name+".seed", strconv.FormatInt(*f.Seed, 10)+" (not honoured)")
+				prop("fault."+f.Name+".seed", strconv.FormatInt(*f.Seed, 10))
 			}
 		}
 		prop("leaks", strconv.Itoa(len(r.Leaks)))

@@ -27,7 +27,7 @@ func sampleResults() []*Result {
 			Measurements: []Measurement{{Name: "creation", Value: 6 * time.Minute, SLO: 5 * time.Minute}},
 			Faults:       []FaultWindow{{Name: "neutron-flaky", Seed: &seed, Start: start, End: start.Add(time.Minute), CloudEvents: -1}},
 			Leaks:        []string{"network k8s-ns-x (id1, ACTIVE)"},
-			Notes:        []string{"fault neutron-flaky: seed 20261207 recorded, not honoured"},
+			Notes:        []string{"namespace neutron-flaky-x1y2z kept: its Cluster is still there"},
 			ArtifactsDir: "e2e/_artifacts/scenarios/neutron-flaky-20261207-200000",
 		},
 	}
@@ -45,7 +45,7 @@ func TestMarkdown(t *testing.T) {
 		"| neutron-flaky | v1.37.2 | **FAILED** | steps 3 expect: Cluster x Available=True not seen within 15m0s (cloud: Neutron is overloaded \\| 503)",
 		"creation 6m0s (SLO 5m0s, missed)", "neutron-flaky: n/a in 1m0s", "left: network k8s-ns-x (id1, ACTIVE)",
 		"fakecloud does not count API calls", "Last conditions seen:\n\n- Cluster x: Available=False NotReady: waiting",
-		"Note: fault neutron-flaky: seed 20261207 recorded, not honoured", "Artifacts: `e2e/_artifacts/scenarios/neutron-flaky-20261207-200000`")
+		"Note: namespace neutron-flaky-x1y2z kept: its Cluster is still there", "Artifacts: `e2e/_artifacts/scenarios/neutron-flaky-20261207-200000`")
 	for _, line := range strings.Split(md, "\n") {
 		if strings.HasPrefix(line, "| neutron-flaky") && strings.Count(line, " | ") != 6 {
 			t.Errorf("a row with an unescaped |: %s", line)

@@ -72,8 +72,8 @@ type FaultWindow struct {
 	Start              time.Time
 	// End is when a clearFault (or the run's end) switched it off.
 	End time.Time
-	// Seed is the scenario's seed for a probabilistic fault. fakecloud's admin API does not
-	// carry a seed, so it is recorded, not honoured.
+	// Seed is the scenario's seed for a probabilistic fault, which fakecloud draws from: the
+	// same requests fail on every run with the same seed.
 	Seed *int64
 	// CloudEvents counts fakecloud's events (state changes: resources made, changed,
 	// deleted, tasks done) between Start and End, faults' own events aside; -1 when the event
@@ -98,7 +98,7 @@ type Result struct {
 	// Leaks are cloud resources of the cluster left after its deletion, and duplicates found.
 	Leaks      []string
 	Duplicates []string
-	// Notes are remarks of the run, e.g. a seed not honoured.
+	// Notes are remarks of the run, e.g. a namespace kept because its Cluster is still there.
 	Notes []string
 	// ArtifactsDir is where the failure dump went, if any.
 	ArtifactsDir string
