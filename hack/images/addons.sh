@@ -27,8 +27,6 @@ SELF_HASH=$(hash_of "${BASH_SOURCE[0]}" "${HERE}/common.sh")
 IMAGES=("kaas.local/flannel:${FLANNEL_VERSION}" "kaas.local/hostpath-provisioner:${HOSTPATH_TAG}" "kaas.local/busybox:${BUSYBOX_VERSION}"
         "kaas.local/openvpn:${OPENVPN_TAG}")
 
-stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
-
 # go_main OUT MODULE@VERSION PKG CGO [REPLACE...]: builds PKG from a wrapper module.
 go_main() {
   local out=$1 modver=$2 pkg=$3 cgo=$4; shift 4
@@ -47,19 +45,6 @@ go_main() {
   (cd "${dir}" && heavy env CGO_ENABLED="${cgo}" go build -trimpath -ldflags "${ld}" -o "${out}.tmp" "${pkg}") \
     || die "building ${pkg} failed" "read the compiler output above; rm -rf ${dir} to start clean"
   mv "${out}.tmp" "${out}"; echo "${key}" > "${out}.stamp"
-}
-
-# image NAME CONTEXT [BUILD-ARG...] builds CONTEXT as NAME unless NAME carries the same content
-# hash label. Build args (e.g. the Debian mirror) are not part of the key.
-image() {
-  local name=$1 ctx=$2 key a args=(); shift 2
-  for a in "$@"; do args+=(--build-arg "$a"); done
-  key=$(hash_of "${ctx}")
-  if [[ "$(docker image inspect -f '{{index .Config.Labels "kaas.hash"}}' "${name}" 2>/dev/null)" == "${key}" ]]; then return; fi
-  log "docker build ${name}"
-  # A binary on scratch or a package on kaas/slim: small, so not worth the heavy-build lock.
-  docker build -q --label "kaas.hash=${key}" "${args[@]}" -t "${name}" "${ctx}" >/dev/null \
-    || die "docker build ${name} failed" "docker build ${ctx} by hand to see why"
 }
 
 main() {

@@ -81,6 +81,22 @@ k8s_wrapper() {
   touch "${dir}/.ready"
 }
 
+# stamped FILE KEY succeeds when FILE exists and was built from inputs hashing to KEY.
+stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
+
+# image NAME CONTEXT [BUILD-ARG...] builds CONTEXT as NAME unless NAME carries the same content
+# hash label. Build args (e.g. the Debian mirror) are not part of the key.
+image() {
+  local name=$1 ctx=$2 key a args=(); shift 2
+  for a in "$@"; do args+=(--build-arg "$a"); done
+  key=$(hash_of "${ctx}")
+  if [[ "$(docker image inspect -f '{{index .Config.Labels "kaas.hash"}}' "${name}" 2>/dev/null)" == "${key}" ]]; then return; fi
+  log "docker build ${name}"
+  # A binary on scratch or a package on kaas/slim: small, so not worth the heavy-build lock.
+  docker build -q --label "kaas.hash=${key}" "${args[@]}" -t "${name}" "${ctx}" >/dev/null \
+    || die "docker build ${name} failed" "docker build ${ctx} by hand to see why"
+}
+
 # image_exists NAME succeeds when docker has an image called NAME.
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 

@@ -26,8 +26,6 @@ E2E_REPO=kaas.local/e2e
 HERE="${ROOT}/hack/images"
 SELF_HASH=$(hash_of "${BASH_SOURCE[0]}" "${HERE}/common.sh")
 
-stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
-
 # e2e_version prints the Kubernetes version the tests come from.
 e2e_version() { echo "${K8S_E2E_VERSION:-$(k8s_versions | sort -V | tail -n 1)}"; }
 
@@ -73,16 +71,7 @@ EXPOSE 80 8080 8081 9376 5000
 ENTRYPOINT ["/agnhost"]
 CMD ["pause"]
 DOCKERFILE
-  build_image "${E2E_REPO}/agnhost:${AGNHOST_TAG}" "${ctx}"
-}
-
-# build_image NAME CONTEXT builds CONTEXT as NAME unless NAME carries the same content hash.
-build_image() {
-  local name=$1 ctx=$2 key; key=$(hash_of "${ctx}")
-  if [[ "$(docker image inspect -f '{{index .Config.Labels "kaas.hash"}}' "${name}" 2>/dev/null)" == "${key}" ]]; then return; fi
-  log "docker build ${name}"
-  docker build -q --label "kaas.hash=${key}" -t "${name}" "${ctx}" >/dev/null \
-    || die "docker build ${name} failed" "docker build ${ctx} by hand to see why"
+  image "${E2E_REPO}/agnhost:${AGNHOST_TAG}" "${ctx}"
 }
 
 # build_sample_apiserver VERSION builds k8s.io/sample-apiserver v0.Y.Z and its image.
@@ -102,7 +91,7 @@ build_sample_apiserver() {
   local ctx="${out}/sample-apiserver-ctx"
   rm -rf "${ctx}"; mkdir -p "${ctx}"; cp "${bin}" "${ctx}/kube-sample-apiserver"
   printf 'FROM %s\nCOPY kube-sample-apiserver /kube-sample-apiserver\nENTRYPOINT ["/kube-sample-apiserver"]\n' "${slim}" > "${ctx}/Dockerfile"
-  build_image "${E2E_REPO}/sample-apiserver:${SAMPLE_APISERVER_TAG}" "${ctx}"
+  image "${E2E_REPO}/sample-apiserver:${SAMPLE_APISERVER_TAG}" "${ctx}"
 }
 
 # build_e2e_test VERSION compiles test/e2e into e2e.test. Its wrapper module imports what

@@ -19,9 +19,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 K8S_BINS=(kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
 SELF_HASH=$(hash_of "${BASH_SOURCE[0]}" "${ROOT}/hack/images/common.sh")
 
-# stamped FILE KEY succeeds when FILE exists and was built from inputs hashing to KEY.
-stamped() { [[ -x $1 && -f $1.stamp && "$(cat "$1.stamp")" == "$2" ]]; }
-
 # k8s_module VERSION prepares .cache/k8s/VERSION/mod, the wrapper module the binaries are
 # built in (k8s_wrapper in common.sh).
 k8s_module() { k8s_wrapper "${CACHE}/k8s/$1/mod" "$1" "${K8S_BINS[@]/#/k8s.io/kubernetes/cmd/}"; }
@@ -79,18 +76,6 @@ build_etcd() {
   if ! stamped "${bin}" "$(hash_of "${SELF_HASH}" "go.etcd.io/etcd/server/v3@v${tag%-*}" "${main}")"; then log "building etcd v${tag%-*}"; fi
   build_go_main "${bin}" "go.etcd.io/etcd/server/v3@v${tag%-*}" . "${main}" >&2
   echo "${bin}"
-}
-
-# image NAME CONTEXT: builds CONTEXT/Dockerfile as NAME unless NAME exists with the same
-# content hash label.
-image() {
-  local name=$1 ctx=$2 key
-  key=$(hash_of "${ctx}")
-  if [[ "$(docker image inspect -f '{{index .Config.Labels "kaas.hash"}}' "${name}" 2>/dev/null)" == "${key}" ]]; then return; fi
-  log "docker build ${name}"
-  # A binary on scratch or on kaas/slim: small, so not worth the heavy-build lock.
-  docker build -q --label "kaas.hash=${key}" -t "${name}" "${ctx}" >/dev/null \
-    || die "docker build ${name} failed" "docker build ${ctx} by hand to see why"
 }
 
 main() {
